@@ -1,0 +1,348 @@
+"""The one place that answers "may this actor do X to that object" — and "which objects may they see".
+
+Every page, API endpoint, selector and service asks here; nothing else decides permissions.
+
+An *actor* is a user with their grants (role + scope) loaded once per request. An object's *scope* says where it
+sits (street, community, grids, buildings, merchant, person). A grant covers an object when the object sits inside
+the grant's scope; an action is allowed when some grant whose role may do that action covers the object.
+Unknown actions are refused: a typo fails closed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from django.contrib.auth.models import AnonymousUser
+from django.db.models import Model, Q, QuerySet
+
+from linli.common.errors import Forbidden, NotFound
+from linli.org.models import (
+    ROLE_SCOPE,
+    ApiToken,
+    Building,
+    Community,
+    Compound,
+    Grid,
+    Household,
+    HouseholdMember,
+    Merchant,
+    PartnerUnit,
+    Person,
+    Role,
+    RoleAssignment,
+    Street,
+    Team,
+    TeamMember,
+    User,
+)
+
+R = Role
+STAFF = {R.STREET_ADMIN, R.COMMUNITY_STAFF}
+GRID = {R.GRID_CHIEF, R.GRID_WORKER}
+READERS = STAFF | GRID | {R.BUILDING_STEWARD, R.AUDITOR}
+
+# action -> roles that may do it (within their scope). Residents act only on themselves ("self" scope).
+PERMISSIONS: dict[str, frozenset[str]] = {
+    # the hierarchy
+    "org.view": frozenset(READERS | {R.MERCHANT_OPERATOR, R.RESIDENT}),
+    "org.manage": frozenset(STAFF),
+    "household.view": frozenset(READERS | {R.RESIDENT}),
+    "household.manage": frozenset(STAFF | GRID),
+    # people
+    "person.view": frozenset(READERS | {R.RESIDENT}),
+    "person.view_private": frozenset(STAFF | GRID | {R.BUILDING_STEWARD, R.RESIDENT}),
+    "person.manage": frozenset(STAFF | GRID),
+    "person.act_for": frozenset(STAFF | GRID | {R.BUILDING_STEWARD}),
+    # rosters
+    "roster.import": frozenset(STAFF),
+    "roster.export": frozenset(STAFF | {R.AUDITOR}),
+    # teams, merchants, partner units
+    "team.view": frozenset(READERS | {R.RESIDENT}),
+    "team.manage": frozenset(STAFF),
+    "merchant.view": frozenset(READERS | {R.MERCHANT_OPERATOR, R.RESIDENT}),
+    "merchant.manage": frozenset(STAFF),
+    "partner.view": frozenset(READERS),
+    "partner.manage": frozenset(STAFF),
+    # logins, roles, API tokens
+    "account.manage": frozenset(STAFF),
+    "role.manage": frozenset(STAFF),
+    "token.manage": frozenset(STAFF),
+    "audit.view": frozenset(STAFF | {R.AUDITOR}),
+}
+
+# Roles whose grants only cover *people-facing* reads for residents: a resident sees the org objects of their own
+# community (names of grids and buildings, teams, merchants) but no one else's personal data.
+RESIDENT_COMMUNITY_ACTIONS = frozenset({"org.view", "team.view", "merchant.view"})
+
+
+@dataclass(frozen=True)
+class Grant:
+    role: str
+    level: str  # street | community | grid | building | merchant
+    ids: frozenset[int]  # the scope id; for grid grants, the grid and all its micro-grids
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Where an object sits. Empty sets mean "not inside any grid/building" (e.g. a community itself)."""
+
+    community_id: int | None = None
+    street_id: int | None = None
+    grid_ids: frozenset[int] = frozenset()
+    building_ids: frozenset[int] = frozenset()
+    merchant_id: int | None = None
+    person_id: int | None = None
+
+
+@dataclass
+class Actor:
+    user: Any
+    person_id: int | None = None
+    person_community_id: int | None = None
+    grants: list[Grant] = field(default_factory=list)
+
+    @property
+    def is_authenticated(self) -> bool:
+        return bool(getattr(self.user, "is_authenticated", False))
+
+    @property
+    def roles(self) -> set[str]:
+        roles = {g.role for g in self.grants}
+        if self.person_id:
+            roles.add(R.RESIDENT)
+        return roles
+
+    def has_role(self, *roles: str) -> bool:
+        return bool(self.roles & set(roles))
+
+    def community_ids(self) -> set[int] | None:
+        """Communities this actor works in; None means every community of their streets (street admins)."""
+        ids: set[int] = set()
+        for g in self.grants:
+            if g.level == "street":
+                ids |= set(Community.objects.filter(street_id__in=g.ids).values_list("id", flat=True))
+            elif g.level == "community":
+                ids |= set(g.ids)
+            elif g.level == "grid":
+                ids |= set(Grid.objects.filter(id__in=g.ids).values_list("community_id", flat=True))
+            elif g.level == "building":
+                ids |= set(Building.objects.filter(id__in=g.ids).values_list("community_id", flat=True))
+            elif g.level == "merchant":
+                ids |= set(Merchant.objects.filter(id__in=g.ids).values_list("community_id", flat=True))
+        if self.person_community_id:
+            ids.add(self.person_community_id)
+        return ids
+
+
+ANONYMOUS = Actor(user=AnonymousUser())
+
+
+def grid_with_descendants(grid_ids: Iterable[int]) -> frozenset[int]:
+    found = set(grid_ids)
+    frontier = set(found)
+    while frontier:
+        frontier = set(Grid.objects.filter(parent_id__in=frontier).values_list("id", flat=True)) - found
+        found |= frontier
+    return frozenset(found)
+
+
+def actor_for(user: Any) -> Actor:
+    """Load a user's grants once; pages and API handlers cache the result on the request."""
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        return ANONYMOUS
+    grants: list[Grant] = []
+    for ra in RoleAssignment.objects.filter(user=user):
+        level = ROLE_SCOPE[ra.role]
+        scope_id = getattr(ra, f"{level}_id")
+        ids = grid_with_descendants([scope_id]) if level == "grid" else frozenset({scope_id})
+        grants.append(Grant(role=ra.role, level=level, ids=ids))
+    person = Person.objects.filter(user=user, is_active=True).only("id", "community_id").first()
+    return Actor(
+        user=user,
+        person_id=person.id if person else None,
+        person_community_id=person.community_id if person else None,
+        grants=grants,
+    )
+
+
+# --- where objects sit ------------------------------------------------------------------------------------------------
+def scope_of(obj: Model) -> Scope:
+    if isinstance(obj, Street):
+        return Scope(street_id=obj.id)
+    if isinstance(obj, Community):
+        return Scope(community_id=obj.id, street_id=obj.street_id)
+    street_id = Community.objects.filter(id=obj.community_id).values_list("street_id", flat=True).first()  # type: ignore[attr-defined]
+    base: dict[str, Any] = {"community_id": obj.community_id, "street_id": street_id}  # type: ignore[attr-defined]
+    if isinstance(obj, Grid):
+        return Scope(**base, grid_ids=frozenset({obj.id}))
+    if isinstance(obj, Compound):
+        grids = set(Building.objects.filter(compound=obj).values_list("grid_id", flat=True))
+        if obj.grid_id:
+            grids.add(obj.grid_id)
+        return Scope(**base, grid_ids=frozenset(grids))
+    if isinstance(obj, Building):
+        return Scope(**base, grid_ids=frozenset({obj.grid_id}), building_ids=frozenset({obj.id}))
+    if isinstance(obj, Household):
+        grid_id = Building.objects.filter(id=obj.building_id).values_list("grid_id", flat=True).get()
+        return Scope(**base, grid_ids=frozenset({grid_id}), building_ids=frozenset({obj.building_id}))
+    if isinstance(obj, Person):
+        places = list(
+            HouseholdMember.objects.filter(person=obj).values_list("household__building_id", "household__building__grid_id")
+        )
+        return Scope(
+            **base,
+            grid_ids=frozenset(g for _, g in places),
+            building_ids=frozenset(b for b, _ in places),
+            person_id=obj.id,
+        )
+    if isinstance(obj, HouseholdMember):
+        return scope_of(obj.household)
+    if isinstance(obj, Merchant):
+        return Scope(**base, merchant_id=obj.id)
+    if isinstance(obj, (Team, PartnerUnit, TeamMember)):
+        return Scope(**base)
+    if isinstance(obj, (User, ApiToken, RoleAssignment)):
+        raise TypeError("use account_scope() for logins")
+    if hasattr(obj, "community_id"):
+        return Scope(**base)
+    raise TypeError(f"no scope rule for {type(obj).__name__}")
+
+
+def _covers(actor: Actor, grant: Grant, scope: Scope) -> bool:
+    if grant.level == "street":
+        return scope.street_id in grant.ids
+    if grant.level == "community":
+        return scope.community_id in grant.ids
+    if grant.level == "grid":
+        return bool(grant.ids & scope.grid_ids)
+    if grant.level == "building":
+        return bool(grant.ids & scope.building_ids)
+    if grant.level == "merchant":
+        return scope.merchant_id in grant.ids
+    return False
+
+
+def can(actor: Actor, action: str, obj: Model) -> bool:
+    allowed = PERMISSIONS.get(action)
+    if allowed is None or not actor.is_authenticated:
+        return False
+    if action == "org.view" and isinstance(obj, Community):
+        # everyone who works or lives in a community may read its name and shape
+        ids = actor.community_ids()
+        if ids and obj.id in ids:
+            return True
+    scope = scope_of(obj)
+    for grant in actor.grants:
+        if grant.role in allowed and _covers(actor, grant, scope):
+            return True
+    if R.RESIDENT in allowed and actor.person_id:
+        if scope.person_id is not None and scope.person_id == actor.person_id:
+            return True
+        if action in RESIDENT_COMMUNITY_ACTIONS and scope.person_id is None:
+            return scope.community_id == actor.person_community_id and scope.community_id is not None
+        if action in {"household.view"} and isinstance(obj, Household):
+            return HouseholdMember.objects.filter(household=obj, person_id=actor.person_id).exists()
+    return False
+
+
+def require(actor: Actor, action: str, obj: Model, *, hide: bool = False) -> None:
+    """Raise Forbidden — or NotFound when `hide` is set, so an outsider cannot learn that the object exists."""
+    if not can(actor, action, obj):
+        if hide or not can_see(actor, obj):
+            raise NotFound()
+        raise Forbidden()
+
+
+def can_see(actor: Actor, obj: Model) -> bool:
+    view_action = {
+        Person: "person.view",
+        Household: "household.view",
+        Team: "team.view",
+        Merchant: "merchant.view",
+        PartnerUnit: "partner.view",
+    }.get(type(obj), "org.view")
+    return can(actor, view_action, obj)
+
+
+def require_any(actor: Actor, action: str) -> None:
+    """For pages that list things: the actor must hold some role that may do `action` somewhere."""
+    allowed = PERMISSIONS.get(action, frozenset())
+    if not actor.is_authenticated or not (actor.roles & allowed):
+        raise Forbidden()
+
+
+# --- which objects an actor may see -----------------------------------------------------------------------------------
+M = TypeVar("M", bound=Model)
+
+# For each model: how to reach each scope level from a row (a lookup path, or None when the level cannot apply).
+_PATHS: dict[type[Model], dict[str, str | None]] = {
+    Community: {"street": "street_id", "community": "id", "grid": None, "building": None, "merchant": None},
+    Grid: {"street": "community__street_id", "community": "community_id", "grid": "id", "building": None,
+           "merchant": None},
+    Compound: {"street": "community__street_id", "community": "community_id", "grid": "buildings__grid_id",
+               "building": "buildings__id", "merchant": None},
+    Building: {"street": "community__street_id", "community": "community_id", "grid": "grid_id", "building": "id",
+               "merchant": None},
+    Household: {"street": "community__street_id", "community": "community_id", "grid": "building__grid_id",
+                "building": "building_id", "merchant": None},
+    Person: {"street": "community__street_id", "community": "community_id",
+             "grid": "memberships__household__building__grid_id", "building": "memberships__household__building_id",
+             "merchant": None},
+    Team: {"street": "community__street_id", "community": "community_id", "grid": None, "building": None,
+           "merchant": None},
+    PartnerUnit: {"street": "community__street_id", "community": "community_id", "grid": None, "building": None,
+                  "merchant": None},
+    Merchant: {"street": "community__street_id", "community": "community_id", "grid": None, "building": None,
+               "merchant": "id"},
+}
+
+
+def scoped(actor: Actor, action: str, qs: QuerySet[M]) -> QuerySet[M]:
+    """Filter `qs` to the rows on which `actor` may do `action`. Never widens; unknown actions give nothing."""
+    allowed = PERMISSIONS.get(action)
+    if allowed is None or not actor.is_authenticated:
+        return qs.none()
+    paths = _PATHS[qs.model]
+    condition = Q(pk__in=[])
+    multi_valued = False
+    for grant in actor.grants:
+        if grant.role not in allowed:
+            continue
+        path = paths.get(grant.level)
+        if path is None:
+            # a grid/building grant can still see its community and the grids that contain it
+            if qs.model is Community and grant.level in {"grid", "building"}:
+                model = Grid if grant.level == "grid" else Building
+                cids = model.objects.filter(id__in=grant.ids).values("community_id")
+                if action in {"org.view"}:
+                    condition |= Q(id__in=cids)
+            continue
+        condition |= Q(**{f"{path}__in": grant.ids})
+        multi_valued = multi_valued or "__" in path and path.split("__")[0] in {"memberships", "buildings"}
+    if R.RESIDENT in allowed and actor.person_id:
+        if qs.model is Person:
+            condition |= Q(id=actor.person_id)
+        elif qs.model is Household:
+            condition |= Q(members__person_id=actor.person_id)
+            multi_valued = True
+        elif action in RESIDENT_COMMUNITY_ACTIONS:
+            community_path = paths.get("community")
+            if community_path:
+                condition |= Q(**{community_path: actor.person_community_id})
+    if multi_valued:
+        # joins through memberships can repeat a row; an id subquery keeps ordering and paging exact
+        return qs.filter(pk__in=qs.model._default_manager.filter(condition).values("pk"))
+    return qs.filter(condition)
+
+
+def account_may_be_managed(actor: Actor, user: User) -> bool:
+    """Staff manage the logins of people in their scope, and of role holders in their scope."""
+    person = Person.objects.filter(user=user).first()
+    if person is not None and can(actor, "account.manage", person):
+        return True
+    for ra in RoleAssignment.objects.filter(user=user):
+        if ra.scope_object is not None and can(actor, "account.manage", ra.scope_object):
+            return True
+    return False

@@ -1,0 +1,12 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from linli.api import api
+
+urlpatterns = [
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/", admin.site.urls),
+    path("api/v1/", api.urls),
+    path("org/roster/", include(("linli.org.roster_urls", "roster"))),
+    path("", include("linli.org.urls")),
+]
