@@ -1,5 +1,26 @@
-"""The JSON API (django-ninja) mounted at /api/v1/. Each app adds its router here."""
+"""The JSON API (django-ninja) mounted at /api/v1/. Each app adds its router here.
+
+Spec: /api/v1/openapi.json; browsable docs: /api/v1/docs (Swagger UI served from ninja's own bundled static
+files, no CDN: "ninja" is in INSTALLED_APPS). Authentication, error bodies and paging: linli.common.api.
+"""
 
 from ninja import NinjaAPI
 
-api = NinjaAPI(title="linli API", version="1", urls_namespace="api")
+from linli.common.api import DEFAULT_AUTH, install_error_handlers
+from linli.org.api import router as org_router
+
+api = NinjaAPI(
+    title="linli API",
+    version="1",
+    urls_namespace="api",
+    auth=DEFAULT_AUTH,
+    # developer documentation (the spec), not a page residents read
+    description=(
+        "邻里 linli: the organisation, points, market, requests and council of a community. "
+        "Send `Authorization: Bearer lnl_…` (a token issued by community staff) or use a signed-in session "
+        "(with the CSRF token for writes). Every error is JSON `{code, message}` with a stable code."
+    ),
+)
+install_error_handlers(api)
+
+api.add_router("/", org_router)

@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django_htmx",
+    "ninja",  # serves the Swagger UI of /api/v1/docs from its bundled static files instead of a CDN
     "axes",
     "linli.common",
     "linli.org",

@@ -142,3 +142,22 @@ def community_counts(community: Community) -> dict[str, int]:
         "merchants": Merchant.objects.filter(community=community).count(),
         "partners": PartnerUnit.objects.filter(community=community).count(),
     }
+
+
+def role_assignments_of(user: Any) -> QuerySet[Any]:
+    """A login's own roles with their scope objects (for "who am I")."""
+    from linli.org.models import RoleAssignment
+
+    return RoleAssignment.objects.filter(user=user).select_related(
+        "street", "community", "grid", "building", "merchant"
+    ).order_by("id")
+
+
+def api_tokens(actor: Actor) -> QuerySet[Any]:
+    """The API tokens the actor issued or holds (never their keys: only hashes are stored)."""
+    from linli.org.models import ApiToken
+
+    uid = getattr(actor.user, "pk", None)
+    if uid is None:
+        return ApiToken.objects.none()
+    return ApiToken.objects.filter(Q(user_id=uid) | Q(issued_by_id=uid)).select_related("user").order_by("-id")
