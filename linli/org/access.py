@@ -82,6 +82,7 @@ class Grant:
     role: str
     level: str  # street | community | grid | building | merchant
     ids: frozenset[int]  # the scope id; for grid grants, the grid and all its micro-grids
+    community_id: int | None = None  # the community the scope lies in (None for street grants)
 
 
 @dataclass(frozen=True)
@@ -153,11 +154,14 @@ def actor_for(user: Any) -> Actor:
     if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
         return ANONYMOUS
     grants: list[Grant] = []
-    for ra in RoleAssignment.objects.filter(user=user):
+    for ra in RoleAssignment.objects.filter(user=user).select_related("grid", "building", "merchant"):
         level = ROLE_SCOPE[ra.role]
         scope_id = getattr(ra, f"{level}_id")
         ids = grid_with_descendants([scope_id]) if level == "grid" else frozenset({scope_id})
-        grants.append(Grant(role=ra.role, level=level, ids=ids))
+        community_id = ra.community_id if level == "community" else (
+            getattr(ra.scope_object, "community_id", None) if level != "street" else None
+        )
+        grants.append(Grant(role=ra.role, level=level, ids=ids, community_id=community_id))
     person = Person.objects.filter(user=user, is_active=True).only("id", "community_id").first()
     return Actor(
         user=user,
@@ -210,7 +214,22 @@ def scope_of(obj: Model) -> Scope:
     raise TypeError(f"no scope rule for {type(obj).__name__}")
 
 
-def _covers(actor: Actor, grant: Grant, scope: Scope) -> bool:
+def _is_view(action: str) -> bool:
+    return action.endswith(".view")
+
+
+def _covers(actor: Actor, grant: Grant, scope: Scope, action: str) -> bool:
+    if (
+        _is_view(action)
+        and grant.level in {"grid", "building", "merchant"}
+        and not scope.grid_ids
+        and not scope.building_ids
+        and scope.person_id is None
+        and scope.community_id is not None
+    ):
+        # community-wide things (teams, merchants, partner units, the community itself) are readable by everyone
+        # who works inside that community
+        return scope.community_id == grant.community_id
     if grant.level == "street":
         return scope.street_id in grant.ids
     if grant.level == "community":
@@ -235,7 +254,7 @@ def can(actor: Actor, action: str, obj: Model) -> bool:
             return True
     scope = scope_of(obj)
     for grant in actor.grants:
-        if grant.role in allowed and _covers(actor, grant, scope):
+        if grant.role in allowed and _covers(actor, grant, scope, action):
             return True
     if R.RESIDENT in allowed and actor.person_id:
         if scope.person_id is not None and scope.person_id == actor.person_id:
@@ -312,12 +331,10 @@ def scoped(actor: Actor, action: str, qs: QuerySet[M]) -> QuerySet[M]:
             continue
         path = paths.get(grant.level)
         if path is None:
-            # a grid/building grant can still see its community and the grids that contain it
-            if qs.model is Community and grant.level in {"grid", "building"}:
-                model = Grid if grant.level == "grid" else Building
-                cids = model.objects.filter(id__in=grant.ids).values("community_id")
-                if action in {"org.view"}:
-                    condition |= Q(id__in=cids)
+            # community-wide things are readable by everyone who works inside that community (see _covers)
+            community_path = paths.get("community")
+            if _is_view(action) and community_path and grant.community_id is not None:
+                condition |= Q(**{community_path: grant.community_id})
             continue
         condition |= Q(**{f"{path}__in": grant.ids})
         multi_valued = multi_valued or "__" in path and path.split("__")[0] in {"memberships", "buildings"}

@@ -616,7 +616,7 @@ def password_reset_by_staff(*, actor: Actor, user: User) -> str:
 
 
 @transaction.atomic
-def password_change(*, user: User, old_password: str, new_password: str) -> None:
+def password_change(*, user: User, old_password: str, new_password: str) -> User:
     if not user.check_password(old_password):
         raise Invalid(_("The current password is wrong."), code="password_wrong", field="old_password")
     if old_password == new_password:
@@ -627,6 +627,7 @@ def password_change(*, user: User, old_password: str, new_password: str) -> None
     user.must_change_password = False
     user.save(update_fields=["password", "must_change_password"])
     audit(actor=user, action="login.password_change", obj=user, community_id=None)
+    return user
 
 
 def _scope_object_for(role: str, scope: Any) -> dict[str, Any]:
