@@ -37,7 +37,7 @@ help:
 setup: system-deps python-deps npm-deps messages
 
 system-deps:
-	@PYTHON="$(PYTHON)" scripts/system-deps.sh
+	@PYTHON="$(PYTHON)" bash scripts/system-deps.sh
 
 python-deps: $(STAMP_PY)
 
@@ -89,7 +89,7 @@ test-sqlite: setup
 
 test-pg: setup
 	@echo "== tests on PostgreSQL (throwaway cluster) =="
-	scripts/with-postgres.sh $(PYTEST) -m "not browser" $(PYTEST_ARGS) $(NO_TESTS_OK)
+	bash scripts/with-postgres.sh $(PYTEST) -m "not browser" $(PYTEST_ARGS) $(NO_TESTS_OK)
 
 test-browser: setup
 	@echo "== browser tests (chromium) =="
