@@ -1,0 +1,116 @@
+"""Page flows: forms save through services, errors come back inline and translated, sign-in is throttled."""
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from linli.common.testing import PASSWORD, client_for
+from linli.org.models import Household, HouseholdMember, Person
+
+
+def test_staff_adds_household_and_person(world):
+    c = client_for(world.staff_a)
+    r = c.post(reverse("org:household_create") + f"?community={world.A.id}",
+               {"building": world.bA1.id, "unit": "3单元", "room": "602", "floor_area": "88.5"})
+    assert r.status_code == 302
+    h = Household.objects.get(building=world.bA1, room="602")
+    assert h.address.endswith("3单元602") and str(h.floor_area) == "88.50"
+    r = c.post(reverse("org:household_person_add", args=[h.id]),
+               {"name": "周桂芳", "phone": "139 0000 0021", "gender": "F", "birth_year": "1950",
+                "tags": ["elder_alone"], "relation": "head", "is_owner": "on"})
+    assert r.status_code == 302
+    p = Person.objects.get(name="周桂芳")
+    assert p.phone == "13900000021" and p.tag_list == ["elder_alone"]
+    assert HouseholdMember.objects.get(person=p, household=h).is_owner
+
+
+def test_bad_phone_shows_inline_error_in_chinese(world):
+    c = client_for(world.staff_a)
+    r = c.post(reverse("org:household_person_add", args=[world.hA1.id]),
+               {"name": "错号", "phone": "12345", "relation": "other"})
+    assert r.status_code == 200
+    assert "不是有效的" in r.content.decode()
+    assert not Person.objects.filter(name="错号").exists()
+
+
+def test_bad_phone_error_in_english(world):
+    c = client_for(world.staff_a)
+    c.cookies["django_language"] = "en"
+    r = c.post(reverse("org:household_person_add", args=[world.hA1.id]),
+               {"name": "错号", "phone": "12345", "relation": "other"}, HTTP_ACCEPT_LANGUAGE="en")
+    assert "is not a valid phone number" in r.content.decode()
+
+
+def test_duplicate_room_is_an_inline_error(world):
+    c = client_for(world.staff_a)
+    r = c.post(reverse("org:household_create") + f"?community={world.A.id}",
+               {"building": world.bA1.id, "unit": "1单元", "room": "101"})
+    assert r.status_code == 200 and "error" in r.content.decode()
+    assert Household.objects.filter(building=world.bA1, room="101").count() == 1
+
+
+def test_people_search_by_name_and_phone_tail(world):
+    c = client_for(world.staff_a)
+    body = c.get(reverse("org:people"), {"community": world.A.id, "q": "王"}).content.decode()
+    assert "王秀英" in body and "李建华" not in body
+    body = c.get(reverse("org:people"), {"community": world.A.id, "q": "0002"}).content.decode()
+    assert "李建华" in body and "王秀英" not in body
+
+
+def test_phone_masked_for_auditor_full_for_staff(world):
+    assert "13800000001" in client_for(world.staff_a).get(reverse("org:person_detail", args=[world.pA1.id])).content.decode()
+    body = client_for(world.auditor_a).get(reverse("org:person_detail", args=[world.pA1.id])).content.decode()
+    assert "13800000001" not in body and "138****0001" in body
+
+
+def test_bad_page_number_does_not_fail(world):
+    c = client_for(world.staff_a)
+    for page in ("abc", "-1", "999999"):
+        assert c.get(reverse("org:households"), {"page": page}).status_code == 200
+
+
+def test_unknown_community_is_404(world):
+    assert client_for(world.staff_a).get(reverse("org:people"), {"community": "x"}).status_code == 404
+    assert client_for(world.staff_a).get(reverse("org:people"), {"community": world.B.id}).status_code == 404
+
+
+def test_login_with_phone_in_any_format(world):
+    c = Client()
+    r = c.post(reverse("login"), {"username": "+86 138-0000-0001", "password": PASSWORD})
+    assert r.status_code == 302 and r["Location"] == reverse("home")
+    assert "王秀英" in c.get(reverse("home")).content.decode()
+
+
+def test_login_throttled_after_five_failures(world):
+    c = Client()
+    for _ in range(5):
+        c.post(reverse("login"), {"username": "13800000001", "password": "wrong-password"})
+    r = c.post(reverse("login"), {"username": "13800000001", "password": PASSWORD})
+    assert r.status_code == 429
+    assert "15" in r.content.decode()
+
+
+def test_staff_reset_forces_password_change(world):
+    staff = client_for(world.staff_a)
+    staff.post(reverse("org:person_password_reset", args=[world.pA1.id]))
+    page = staff.get(reverse("org:person_detail", args=[world.pA1.id])).content.decode()
+    assert 'data-testid="temporary-password"' in page
+    # shown only once
+    assert 'data-testid="temporary-password"' not in staff.get(
+        reverse("org:person_detail", args=[world.pA1.id])).content.decode()
+    temp = page.split('data-testid="temporary-password">')[1].split("<")[0]
+    resident = Client()
+    resident.post(reverse("login"), {"username": "13800000001", "password": temp})
+    r = resident.get(reverse("home"))
+    assert r.status_code == 302 and r["Location"] == reverse("password_change")
+    r = resident.post(reverse("password_change"),
+                      {"old_password": temp, "new_password": "Neighbour-2026", "new_password2": "Neighbour-2026"})
+    assert r.status_code == 302
+    assert resident.get(reverse("home")).status_code == 200
+
+
+@pytest.mark.parametrize("lang,text", [("zh-hans", "登录"), ("en", "Sign in")])
+def test_login_page_languages(db, lang, text):
+    c = Client()
+    c.cookies["django_language"] = lang
+    assert text in c.get(reverse("login")).content.decode()
