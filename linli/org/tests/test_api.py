@@ -39,7 +39,7 @@ def bearer(key: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {key}"}
 
 
-# --- spec and docs ----------------------------------------------------------------------------------------------
+# --- spec and docs --------------------------------------------------------------------------------
 
 
 @pytest.mark.django_db
@@ -64,7 +64,7 @@ def test_openapi_and_docs_render_without_a_cdn() -> None:
         assert response.status_code == 200, asset
 
 
-# --- authentication ---------------------------------------------------------------------------------------------
+# --- authentication -------------------------------------------------------------------------------
 
 
 def test_anonymous_is_401_with_a_code(world: Any) -> None:
@@ -80,14 +80,25 @@ def test_anonymous_is_401_with_a_code(world: Any) -> None:
 def test_me_with_session(world: Any) -> None:
     data = body(call(client_for(world.staff_a), "GET", "/me"))
     assert data["user"]["id"] == world.staff_a.id
-    assert data["roles"] == [{"role": "community_staff", "label": data["roles"][0]["label"], "level": "community",
-                              "scope_id": world.A.id, "scope_name": world.A.name}]
+    assert data["roles"] == [
+        {
+            "role": "community_staff",
+            "label": data["roles"][0]["label"],
+            "level": "community",
+            "scope_id": world.A.id,
+            "scope_name": world.A.name,
+        }
+    ]
     assert data["person"] is None
 
     data = body(call(client_for(world.resident_a1), "GET", "/me"))
     assert data["roles"] == []
-    assert data["person"] == {"id": world.pA1.id, "name": world.pA1.name, "community_id": world.A.id,
-                              "community_name": world.A.name}
+    assert data["person"] == {
+        "id": world.pA1.id,
+        "name": world.pA1.name,
+        "community_id": world.A.id,
+        "community_name": world.A.name,
+    }
 
 
 def test_session_writes_need_the_csrf_token(world: Any) -> None:
@@ -142,7 +153,7 @@ def test_token_of_a_deactivated_user_is_refused(world: Any) -> None:
     assert call(Client(), "GET", "/me", **bearer(key)).status_code == 401
 
 
-# --- tokens -----------------------------------------------------------------------------------------------------
+# --- tokens ---------------------------------------------------------------------------------------
 
 
 def test_staff_issue_list_and_revoke_tokens_key_shown_once(world: Any) -> None:
@@ -176,13 +187,26 @@ def test_staff_issue_list_and_revoke_tokens_key_shown_once(world: Any) -> None:
 
 
 def test_only_staff_issue_tokens_and_only_in_scope(world: Any) -> None:
-    for name in ("grid_chief_a1", "grid_worker_a1", "steward_a1", "auditor_a", "merchant_op_a", "resident_a1"):
-        response = call(client_for(world.users[name]), "POST", "/tokens",
-                        {"user_id": world.users[name].id, "name": "mine"})
+    for name in (
+        "grid_chief_a1",
+        "grid_worker_a1",
+        "steward_a1",
+        "auditor_a",
+        "merchant_op_a",
+        "resident_a1",
+    ):
+        response = call(
+            client_for(world.users[name]),
+            "POST",
+            "/tokens",
+            {"user_id": world.users[name].id, "name": "mine"},
+        )
         assert response.status_code == 403, name
         assert body(response)["code"] == "forbidden"
     # staff of B cannot issue for a user of A; unknown users are 404 as well
-    response = call(client_for(world.staff_b), "POST", "/tokens", {"user_id": world.grid_worker_a1.id, "name": "x"})
+    response = call(
+        client_for(world.staff_b), "POST", "/tokens", {"user_id": world.grid_worker_a1.id, "name": "x"}
+    )
     assert response.status_code == 404
     response = call(client_for(world.staff_a), "POST", "/tokens", {"user_id": 999999, "name": "x"})
     assert response.status_code == 404
@@ -190,7 +214,7 @@ def test_only_staff_issue_tokens_and_only_in_scope(world: Any) -> None:
 
 
 def test_tokens_cannot_mint_or_revoke_tokens(world: Any) -> None:
-    """A leaked token must not be able to make itself a successor: token management needs a signed-in session."""
+    """A leaked token must not make itself a successor: token management needs a signed-in session."""
     key = issue_key(world, world.staff_a)
     response = call(Client(), "POST", "/tokens", {"user_id": world.staff_a.id, "name": "copy"}, **bearer(key))
     assert response.status_code == 401
@@ -207,7 +231,7 @@ def test_revoke_out_of_scope_token_is_404(world: Any) -> None:
     assert call(Client(), "GET", "/me", **bearer(key)).status_code == 200
 
 
-# --- the hierarchy ----------------------------------------------------------------------------------------------
+# --- the hierarchy --------------------------------------------------------------------------------
 
 
 def test_communities(world: Any) -> None:
@@ -244,7 +268,7 @@ def test_grids_compounds_buildings_with_filters(world: Any) -> None:
     assert [b["id"] for b in worker["items"]] == [world.bA1.id]
 
 
-# --- households -------------------------------------------------------------------------------------------------
+# --- households -----------------------------------------------------------------------------------
 
 
 def test_households_list_filter_and_detail(world: Any) -> None:
@@ -271,8 +295,12 @@ def test_households_list_filter_and_detail(world: Any) -> None:
 
 def test_create_household(world: Any) -> None:
     staff = client_for(world.staff_a)
-    response = call(staff, "POST", "/households",
-                    {"building_id": world.bA1.id, "unit": "2单元", "room": "502", "floor_area": 88.3, "note": "新"})
+    response = call(
+        staff,
+        "POST",
+        "/households",
+        {"building_id": world.bA1.id, "unit": "2单元", "room": "502", "floor_area": 88.3, "note": "新"},
+    )
     assert response.status_code == 201
     data = body(response)
     assert data["address"] == "兴庆小区 1号楼2单元502" and data["floor_area"] == "88.30"
@@ -286,7 +314,9 @@ def test_create_household(world: Any) -> None:
     area = call(staff, "POST", "/households", {"building_id": world.bA1.id, "room": "1", "floor_area": -5})
     assert area.status_code == 400 and body(area)["code"] == "floor_area_invalid"
     # in scope but read-only: 403; out of scope: 404
-    steward = call(client_for(world.steward_a1), "POST", "/households", {"building_id": world.bA1.id, "room": "9"})
+    steward = call(
+        client_for(world.steward_a1), "POST", "/households", {"building_id": world.bA1.id, "room": "9"}
+    )
     assert steward.status_code == 403 and body(steward)["code"] == "forbidden"
     other = call(client_for(world.staff_b), "POST", "/households", {"building_id": world.bA1.id, "room": "9"})
     assert other.status_code == 404 and body(other)["code"] == "not_found"
@@ -306,8 +336,9 @@ def test_update_and_move_household(world: Any) -> None:
     assert cleared["floor_area"] is None
 
     # a street admin sees both communities, but a household never moves into another community
-    response = call(client_for(world.street_admin), "PATCH", f"/households/{world.hA2.id}",
-                    {"building_id": world.bB1.id})
+    response = call(
+        client_for(world.street_admin), "PATCH", f"/households/{world.hA2.id}", {"building_id": world.bB1.id}
+    )
     assert response.status_code == 400
     assert body(response)["code"] == "other_community" and body(response)["field"] == "building"
 
@@ -316,17 +347,21 @@ def test_update_and_move_household(world: Any) -> None:
     hh = services.household_create(actor=actor_for(world.staff_a), building=world.bA1, room="777")
     assert call(worker, "PATCH", f"/households/{hh.id}", {"building_id": world.bA2.id}).status_code == 404
     # into an existing room: 409
-    clash = call(staff, "PATCH", f"/households/{hh.id}", {"unit": "1单元", "building_id": world.bA2.id,
-                                                         "room": "202"})
+    clash = call(
+        staff, "PATCH", f"/households/{hh.id}", {"unit": "1单元", "building_id": world.bA2.id, "room": "202"}
+    )
     assert clash.status_code == 409 and body(clash)["code"] == "household_exists"
 
 
-# --- people -----------------------------------------------------------------------------------------------------
+# --- people ---------------------------------------------------------------------------------------
 
 
 def test_people_list_search_tags_and_masking(world: Any) -> None:
-    services.person_update(actor=actor_for(world.staff_a), person=world.pA2,
-                           data=services.PersonData(name="李建华", phone="13800000002", tags=("veteran",)))
+    services.person_update(
+        actor=actor_for(world.staff_a),
+        person=world.pA2,
+        data=services.PersonData(name="李建华", phone="13800000002", tags=("veteran",)),
+    )
     staff = client_for(world.staff_a)
     listed = body(call(staff, "GET", "/people"))
     assert listed["count"] == 3
@@ -351,8 +386,15 @@ def test_people_list_search_tags_and_masking(world: Any) -> None:
 def test_person_detail(world: Any) -> None:
     data = body(call(client_for(world.grid_worker_a1), "GET", f"/people/{world.pA1.id}"))
     assert data["phone"] == "13800000001" and data["has_login"] is True
-    assert data["households"] == [{"member_id": world.pA1.memberships.get().id, "household_id": world.hA1.id,
-                                   "address": world.hA1.address, "relation": "head", "is_owner": True}]
+    assert data["households"] == [
+        {
+            "member_id": world.pA1.memberships.get().id,
+            "household_id": world.hA1.id,
+            "address": world.hA1.address,
+            "relation": "head",
+            "is_owner": True,
+        }
+    ]
     assert call(client_for(world.grid_worker_a1), "GET", f"/people/{world.pA2.id}").status_code == 404
     assert call(client_for(world.staff_b), "GET", f"/people/{world.pA1.id}").status_code == 404
     assert call(client_for(world.merchant_op_a), "GET", f"/people/{world.pA1.id}").status_code == 404
@@ -367,10 +409,21 @@ def test_person_detail_hides_households_outside_scope(world: Any) -> None:
 
 def test_create_person(world: Any) -> None:
     staff = client_for(world.staff_a)
-    response = call(staff, "POST", "/people", {
-        "name": " 张大爷 ", "phone": "+86 139-0000-0011", "gender": "M", "birth_year": 1948,
-        "tags": ["elder_alone", "veteran"], "household_id": world.hA2.id, "relation": "parent", "is_owner": True,
-    })
+    response = call(
+        staff,
+        "POST",
+        "/people",
+        {
+            "name": " 张大爷 ",
+            "phone": "+86 139-0000-0011",
+            "gender": "M",
+            "birth_year": 1948,
+            "tags": ["elder_alone", "veteran"],
+            "household_id": world.hA2.id,
+            "relation": "parent",
+            "is_owner": True,
+        },
+    )
     assert response.status_code == 201
     data = body(response)
     assert data["name"] == "张大爷" and data["phone"] == "13900000011"
@@ -398,25 +451,37 @@ def test_create_person(world: Any) -> None:
     assert too_long.status_code == 400 and body(too_long)["code"] == "name_too_long"
 
     # a street admin sees both communities, but a person of A cannot be put into B's household
-    mixed = call(client_for(world.street_admin), "POST", "/people",
-                 {"community_id": world.A.id, "household_id": world.hB1.id, "name": "跨社区"})
+    mixed = call(
+        client_for(world.street_admin),
+        "POST",
+        "/people",
+        {"community_id": world.A.id, "household_id": world.hB1.id, "name": "跨社区"},
+    )
     assert mixed.status_code == 400 and body(mixed)["code"] == "other_community"
     assert not Person.objects.filter(name__in=["跨社区", "x", "y", "z"]).exists()
 
 
 def test_grid_worker_creates_people_only_into_their_households(world: Any) -> None:
     worker = client_for(world.grid_worker_a1)
-    assert call(worker, "POST", "/people", {"household_id": world.hA1.id, "name": "新住户"}).status_code == 201
+    assert (
+        call(worker, "POST", "/people", {"household_id": world.hA1.id, "name": "新住户"}).status_code == 201
+    )
     refused = call(worker, "POST", "/people", {"community_id": world.A.id, "name": "无户"})
     assert refused.status_code == 403
     assert call(worker, "POST", "/people", {"household_id": world.hA2.id, "name": "别格"}).status_code == 404
-    assert call(client_for(world.auditor_a), "POST", "/people",
-                {"household_id": world.hA1.id, "name": "审计"}).status_code == 403
+    assert (
+        call(
+            client_for(world.auditor_a), "POST", "/people", {"household_id": world.hA1.id, "name": "审计"}
+        ).status_code
+        == 403
+    )
 
 
 def test_update_person(world: Any) -> None:
     staff = client_for(world.staff_a)
-    response = call(staff, "PATCH", f"/people/{world.pA1b.id}", {"phone": "029-8888-1234", "tags": ["elder_alone"]})
+    response = call(
+        staff, "PATCH", f"/people/{world.pA1b.id}", {"phone": "029-8888-1234", "tags": ["elder_alone"]}
+    )
     assert response.status_code == 200
     data = body(response)
     assert data["phone"] == "02988881234" and data["tags"] == ["elder_alone"] and data["name"] == "王老伯"
@@ -433,25 +498,42 @@ def test_update_person(world: Any) -> None:
     world.resident_a1.refresh_from_db()
     assert world.resident_a1.phone == "13811112222"
     # the auditor reads but never writes
-    assert call(client_for(world.auditor_a), "PATCH", f"/people/{world.pA1.id}", {"note": "x"}).status_code == 403
-    assert call(client_for(world.staff_b), "PATCH", f"/people/{world.pA1.id}", {"note": "x"}).status_code == 404
+    assert (
+        call(client_for(world.auditor_a), "PATCH", f"/people/{world.pA1.id}", {"note": "x"}).status_code
+        == 403
+    )
+    assert (
+        call(client_for(world.staff_b), "PATCH", f"/people/{world.pA1.id}", {"note": "x"}).status_code == 404
+    )
 
 
-# --- household members ------------------------------------------------------------------------------------------
+# --- household members ----------------------------------------------------------------------------
 
 
 def test_add_and_remove_members(world: Any) -> None:
     staff = client_for(world.staff_a)
-    added = call(staff, "POST", f"/households/{world.hA1.id}/members",
-                 {"person_id": world.pA2.id, "relation": "relative", "is_owner": True})
+    added = call(
+        staff,
+        "POST",
+        f"/households/{world.hA1.id}/members",
+        {"person_id": world.pA2.id, "relation": "relative", "is_owner": True},
+    )
     assert added.status_code == 201
     member = body(added)
-    assert member["person_id"] == world.pA2.id and member["is_owner"] is True and member["relation"] == "relative"
+    assert (
+        member["person_id"] == world.pA2.id
+        and member["is_owner"] is True
+        and member["relation"] == "relative"
+    )
 
     duplicate = call(staff, "POST", f"/households/{world.hA1.id}/members", {"person_id": world.pA1.id})
     assert duplicate.status_code == 409 and body(duplicate)["code"] == "already_member"
-    relation = call(staff, "POST", f"/households/{world.hA2.id}/members",
-                    {"person_id": world.pA1b.id, "relation": "emperor"})
+    relation = call(
+        staff,
+        "POST",
+        f"/households/{world.hA2.id}/members",
+        {"person_id": world.pA1b.id, "relation": "emperor"},
+    )
     assert relation.status_code == 400 and body(relation)["code"] == "relation_invalid"
     other = call(staff, "POST", f"/households/{world.hA1.id}/members", {"person_id": world.pB1.id})
     assert other.status_code == 404
@@ -468,24 +550,34 @@ def test_add_and_remove_members(world: Any) -> None:
 
 def test_members_by_scope(world: Any) -> None:
     # a person nobody has placed yet may be placed by any household manager of the community
-    lonely = services.person_create(actor=actor_for(world.staff_a), community=world.A,
-                                    data=services.PersonData(name="新来的"))
+    lonely = services.person_create(
+        actor=actor_for(world.staff_a), community=world.A, data=services.PersonData(name="新来的")
+    )
     worker = client_for(world.grid_worker_a1)
-    assert call(worker, "POST", f"/households/{world.hA1.id}/members", {"person_id": lonely.id}).status_code == 201
+    assert (
+        call(worker, "POST", f"/households/{world.hA1.id}/members", {"person_id": lonely.id}).status_code
+        == 201
+    )
     # but not someone who lives in another grid
-    assert call(worker, "POST", f"/households/{world.hA1.id}/members",
-                {"person_id": world.pA2.id}).status_code == 404
+    assert (
+        call(worker, "POST", f"/households/{world.hA1.id}/members", {"person_id": world.pA2.id}).status_code
+        == 404
+    )
     # the steward sees the household but cannot change it
     steward = client_for(world.steward_a1)
     member = world.pA1b.memberships.get()
     assert call(steward, "DELETE", f"/households/{world.hA1.id}/members/{member.id}").status_code == 403
     # street admin: a person of B into A's household is refused as other_community
-    response = call(client_for(world.street_admin), "POST", f"/households/{world.hA1.id}/members",
-                    {"person_id": world.pB1.id})
+    response = call(
+        client_for(world.street_admin),
+        "POST",
+        f"/households/{world.hA1.id}/members",
+        {"person_id": world.pB1.id},
+    )
     assert response.status_code == 400 and body(response)["code"] == "other_community"
 
 
-# --- teams, merchants, partners ---------------------------------------------------------------------------------
+# --- teams, merchants, partners -------------------------------------------------------------------
 
 
 def test_teams_merchants_partners(world: Any) -> None:
@@ -507,7 +599,7 @@ def test_teams_merchants_partners(world: Any) -> None:
     assert call(resident, "GET", f"/teams?community={world.B.id}").status_code == 404
 
 
-# --- bad input: a clear 4xx with a code, never a 500 ---------------------------------------------------------------
+# --- bad input: a clear 4xx with a code, never a 500 ----------------------------------------------
 
 
 @pytest.mark.parametrize("raw", ["{bad", "", "\xff\xfe", "[1, 2", "nul"])
@@ -518,20 +610,23 @@ def test_malformed_json_is_400(world: Any, raw: str) -> None:
     assert body(response)["message"]
 
 
-@pytest.mark.parametrize("payload", [
-    [1, 2],
-    json.dumps("just a string"),  # raw JSON text (call() sends str bodies as they are)
-    {"building_id": "abc", "room": "1"},
-    {"building_id": None, "room": "1"},
-    {"building_id": 1.5, "room": "1"},
-    {"room": "1"},
-    {"building_id": 1, "room": 101},
-    {"building_id": 1, "room": "1", "floor_area": "lots"},
-    {"building_id": 1, "room": "1", "floor_area": "NaN"},
-    {"building_id": 1, "room": "x" * 500},
-    {"building_id": -3, "room": "1"},
-    {"building_id": 10**30, "room": "1"},
-])
+@pytest.mark.parametrize(
+    "payload",
+    [
+        [1, 2],
+        json.dumps("just a string"),  # raw JSON text (call() sends str bodies as they are)
+        {"building_id": "abc", "room": "1"},
+        {"building_id": None, "room": "1"},
+        {"building_id": 1.5, "room": "1"},
+        {"room": "1"},
+        {"building_id": 1, "room": 101},
+        {"building_id": 1, "room": "1", "floor_area": "lots"},
+        {"building_id": 1, "room": "1", "floor_area": "NaN"},
+        {"building_id": 1, "room": "x" * 500},
+        {"building_id": -3, "room": "1"},
+        {"building_id": 10**30, "room": "1"},
+    ],
+)
 def test_wrong_types_are_400_invalid_input(world: Any, payload: Any) -> None:
     response = call(client_for(world.staff_a), "POST", "/households", payload)
     assert response.status_code == 400, response.content
@@ -539,24 +634,38 @@ def test_wrong_types_are_400_invalid_input(world: Any, payload: Any) -> None:
     assert data["code"] == "invalid_input" and data["details"] and data["message"]
 
 
-@pytest.mark.parametrize("payload", [
-    {"name": ["a"]},
-    {"name": "a", "community_id": "A"},
-    {"name": "a", "tags": "veteran"},
-    {"name": "a", "tags": [1]},
-    {"name": "a", "birth_year": "nineteen"},
-    {"name": "a", "is_owner": "perhaps"},
-    {"name": "a", "phone": 13800000001},
-])
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {"name": ["a"]},
+        {"name": "a", "community_id": "A"},
+        {"name": "a", "tags": "veteran"},
+        {"name": "a", "tags": [1]},
+        {"name": "a", "birth_year": "nineteen"},
+        {"name": "a", "is_owner": "perhaps"},
+        {"name": "a", "phone": 13800000001},
+    ],
+)
 def test_wrong_person_types_are_400(world: Any, payload: Any) -> None:
     response = call(client_for(world.staff_a), "POST", "/people", payload)
     assert response.status_code == 400 and body(response)["code"] == "invalid_input"
 
 
-@pytest.mark.parametrize("query", [
-    "limit=0", "limit=-1", "limit=201", "limit=abc", "offset=-1", "offset=1e3",
-    "community=abc", "community=0", f"community={10**40}", "q=" + "x" * 200,
-])
+@pytest.mark.parametrize(
+    "query",
+    [
+        "limit=0",
+        "limit=-1",
+        "limit=201",
+        "limit=abc",
+        "offset=-1",
+        "offset=1e3",
+        "community=abc",
+        "community=0",
+        f"community={10**40}",
+        "q=" + "x" * 200,
+    ],
+)
 def test_bad_query_is_400(world: Any, query: str) -> None:
     response = call(client_for(world.staff_a), "GET", f"/people?{query}")
     assert response.status_code == 400 and body(response)["code"] == "invalid_input"
@@ -573,9 +682,17 @@ def test_paging(world: Any) -> None:
     assert body(call(staff, "GET", "/people?limit=200"))["count"] == 3
 
 
-@pytest.mark.parametrize("path", [
-    "/people/abc", "/people/0", "/people/-1", f"/people/{10**25}", "/households/1.5", "/communities/%00",
-])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/people/abc",
+        "/people/0",
+        "/people/-1",
+        f"/people/{10**25}",
+        "/households/1.5",
+        "/communities/%00",
+    ],
+)
 def test_bad_ids_are_4xx(world: Any, path: str) -> None:
     response = call(client_for(world.staff_a), "GET", path)
     assert response.status_code in {400, 404}
@@ -612,7 +729,12 @@ def test_wrong_method_is_not_a_500(world: Any) -> None:
 def test_errors_are_translated(world: Any, settings: Any) -> None:
     """The message follows the request's language; the code never does."""
     staff = client_for(world.staff_a)
-    english = call(staff, "POST", "/people", {"community_id": world.A.id, "name": "x", "phone": "12"},
-                   **{"Accept-Language": "en"})
+    english = call(
+        staff,
+        "POST",
+        "/people",
+        {"community_id": world.A.id, "name": "x", "phone": "12"},
+        **{"Accept-Language": "en"},
+    )
     assert body(english)["code"] == "phone_invalid"
     assert "not a valid phone number" in body(english)["message"]
