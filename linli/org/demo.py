@@ -281,9 +281,8 @@ class _Builder:
         self.n_fuxi = max(60, round(households * 0.27))
         self.n_baxian = max(60, round(households * 0.22))
         self._phones: set[str] = set()
-        self._users: list[
-            tuple[User, str, Any]
-        ] = []  # (user, role, scope) for role holders without a login yet
+        # (user, role, scope) of the seeded role holders, saved together at the end
+        self._users: list[tuple[User, str, Any]] = []
         self._steward_people: list[Person] = []
 
     # -- small generators --
@@ -490,18 +489,14 @@ class _Builder:
             batch_size=500,
         )
 
-    def _adults(
-        self, place: _Place, *, with_phone: bool = False, exclude: set[int] | None = None
-    ) -> list[Person]:
+    def _adults(self, place: _Place, *, exclude: set[int] | None = None) -> list[Person]:
         exclude = exclude or set()
         return [
             m.person
             for specs in place.households.values()
             for s in specs
             for m in s.members
-            if 18 <= _age(m.person) <= 80
-            and (m.person.phone or not with_phone)
-            and m.person.pk not in exclude
+            if 18 <= _age(m.person) <= 80 and m.person.pk not in exclude
         ]
 
     def _team(
