@@ -15,6 +15,7 @@ import sys
 from collections.abc import Sequence
 
 from rich.console import Console
+from rich.markup import escape
 
 console = Console(stderr=True, highlight=False)
 
@@ -132,7 +133,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             return passthrough(["help"])
         return 0
     if args[0] in OWN_COMMANDS:
-        return run_own(args[0], args[1:])
+        from django.core.management import CommandError
+
+        try:
+            return run_own(args[0], args[1:])
+        except CommandError as exc:
+            console.print(f"[bold red]linli {args[0]}:[/] {escape(str(exc))}")
+            return 1
     return passthrough(args)
 
 

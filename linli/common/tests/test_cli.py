@@ -83,6 +83,18 @@ def test_no_arguments_prints_usage(capsys: pytest.CaptureFixture[str]) -> None:
     assert "linli demo" in capsys.readouterr().out
 
 
+def test_a_failing_step_is_reported_without_a_traceback(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def fail(name: str, *args: Any, **kwargs: Any) -> None:
+        raise management.CommandError(f"Unknown command: {name!r}")
+
+    monkeypatch.setattr(management, "call_command", fail)
+    assert cli.main(["demo", "--no-serve"]) == 1
+    err = capsys.readouterr().err
+    assert "Unknown command" in err and "Traceback" not in err
+
+
 @pytest.mark.django_db(transaction=True)
 def test_serve_no_serve_really_migrates(capsys: pytest.CaptureFixture[str]) -> None:
     assert cli.main(["serve", "--no-serve"]) == 0
