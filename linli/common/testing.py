@@ -121,3 +121,49 @@ def client_for(user: User | None) -> Client:
     if user is not None:
         client.force_login(user)
     return client
+
+
+def make_large_community(street: Street, *, households: int = 5156, code: str = "big") -> Community:
+    """SEEDS.md 004 in bulk: 3 grids, 14 compounds, 34 buildings, `households` households, ~2.7 people each.
+
+    Used by the scale tests and bench/org_lists.py; bulk inserts keep it to a few seconds.
+    """
+    community = Community.objects.create(street=street, name=f"大兴东路社区-{code}", code=code)
+    grids = [Grid.objects.create(community=community, name=f"第{i + 1}网格", number=i + 1) for i in range(3)]
+    compounds = [
+        Compound.objects.create(community=community, grid=grids[i % 3], name=f"小区{i + 1:02d}") for i in range(14)
+    ]
+    buildings = [
+        Building.objects.create(
+            community=community, grid=compounds[i % 14].grid, compound=compounds[i % 14], name=f"{i // 14 + 1}号楼"
+        )
+        for i in range(34)
+    ]
+    rows = []
+    for i in range(households):
+        b = buildings[i % 34]
+        unit, room = f"{(i // 34) % 4 + 1}单元", f"{(i // 136) % 30 + 1:02d}{(i // 4080) + 1:02d}"
+        rows.append(Household(community=community, building=b, unit=unit, room=f"{room}-{i}",
+                              address=f"{b}{unit}{room}-{i}", floor_area=Decimal(60 + i % 80)))
+    Household.objects.bulk_create(rows, batch_size=2000)
+    family = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
+    given = "秀英桂兰建华志强淑珍玉兰德明丽娟海燕文杰"
+    people: list[Person] = []
+    homes: list[int] = []
+    for h in Household.objects.filter(community=community).only("id"):
+        for k in range(1 + h.id % 4):
+            n = h.id * 4 + k
+            people.append(Person(community=community, name=family[n % 20] + given[n % 16] + given[(n // 16) % 16],
+                                 phone=f"199{n:08d}" if k < 2 else "", birth_year=1940 + n % 70,
+                                 tags=",elder_alone," if n % 29 == 0 else ""))
+            homes.append(h.id)
+    Person.objects.bulk_create(people, batch_size=2000)  # sets primary keys on SQLite and PostgreSQL alike
+    HouseholdMember.objects.bulk_create(
+        [
+            HouseholdMember(community=community, household_id=hid, person_id=p.pk, is_owner=i == 0 or homes[i - 1] != hid,
+                            relation="head" if i == 0 or homes[i - 1] != hid else "other")
+            for i, (p, hid) in enumerate(zip(people, homes, strict=True))
+        ],
+        batch_size=2000,
+    )
+    return community
