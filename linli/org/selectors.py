@@ -105,6 +105,15 @@ def people(
     return qs.order_by("name", "id")
 
 
+def phones_for(actor: Actor, people: list[Person]) -> dict[int, str]:
+    """Each person's phone as `actor` may see it — in full or masked — in one query for a whole page of people."""
+    from linli.org.domain import mask_phone
+
+    ids = [p.pk for p in people]
+    private = set(scoped(actor, "person.view_private", Person.objects.filter(pk__in=ids)).values_list("pk", flat=True))
+    return {p.pk: p.phone if p.pk in private else mask_phone(p.phone) for p in people}
+
+
 def members_of(actor: Actor, household: Household) -> QuerySet[HouseholdMember]:
     get_visible(actor, Household, household.pk)
     return household.members.select_related("person").order_by("-is_owner", "relation", "person__name")

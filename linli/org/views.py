@@ -82,7 +82,7 @@ def _in_community(request: HttpRequest, actor: Actor, community: Community) -> d
 
 def _phone_for(actor: Actor, person: Person) -> str:
     """The phone number as this actor may see it: in full for those who need it, masked for everyone else."""
-    return person.phone if can(actor, "person.view_private", person) else domain.mask_phone(person.phone)
+    return selectors.phones_for(actor, [person])[person.pk]
 
 
 # --- sign-in and my account ---------------------------------------------------------------------------------------------
@@ -322,9 +322,10 @@ def household_detail(request: HttpRequest, pk: int) -> HttpResponse:
     actor = get_actor(request)
     household = selectors.get_visible(actor, Household, pk)
     members = list(selectors.members_of(actor, household))
+    phones = selectors.phones_for(actor, [m.person for m in members])
     return render(request, "org/household_detail.html", {
         "household": household,
-        "members": [(m, _phone_for(actor, m.person)) for m in members],
+        "members": [(m, phones[m.person_id]) for m in members],
         "can_manage": can(actor, "household.manage", household),
         "owner_area": household.floor_area,
     })
@@ -378,7 +379,8 @@ def people(request: HttpRequest) -> HttpResponse:
     if form.is_valid():
         q, tag = form.cleaned_data["q"], form.cleaned_data["tag"]
     page = paginate(request, selectors.people(actor, community=community, q=q, tag=tag))
-    rows = [(p, _phone_for(actor, p)) for p in page.object_list]
+    phones = selectors.phones_for(actor, list(page.object_list))
+    rows = [(p, phones[p.pk]) for p in page.object_list]
     return render(request, "org/people.html", {
         **_in_community(request, actor, community),
         "form": form, "page": page, "rows": rows, "qs": query_string_without_page(request),
