@@ -33,6 +33,7 @@ import csv
 import hashlib
 import io
 import re
+import unicodedata
 import zipfile
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
@@ -67,6 +68,7 @@ MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 MAX_COLUMNS = 60  # a sheet wider than this is not a roster; stop reading cells there
 MAX_ERRORS = 500  # errors reported back (all are counted)
 HEADER_SEARCH_ROWS = 10  # a title row or two above the header is allowed
+MAX_BLANK_RUN = 5000  # this many blank rows in a row end the data
 BATCH = 500
 
 
@@ -295,6 +297,16 @@ class ImportResult:
     people_updated: int = 0
     dry_run: bool = False
 
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "rows": self.rows,
+            "households_created": self.households_created,
+            "households_updated": self.households_updated,
+            "people_created": self.people_created,
+            "people_updated": self.people_updated,
+            "dry_run": self.dry_run,
+        }
+
     @property
     def changed(self) -> bool:
         return any(
@@ -433,11 +445,17 @@ def read_table(upload_name: str, data: bytes, *, max_rows: int | None = None) ->
 
     rows: list[tuple[int, list[str]]] = []
     limit = max_rows + HEADER_SEARCH_ROWS
+    blank_run = 0
     for number, cells in enumerate(reader, start=1):
         if any(cells):
+            blank_run = 0
             rows.append((number, cells))
             if len(rows) > limit:
                 break
+        else:
+            blank_run += 1
+            if blank_run > MAX_BLANK_RUN and rows:
+                break  # a sheet formatted down to row 1,048,576: the data has ended
     if not rows:
         raise _fail("empty", _("The file has no rows."))
     found = _find_header(rows)
@@ -493,6 +511,11 @@ class RowData:
     household_key: tuple[int, str, str] = (0, "", "")
 
 
+def _nfkc(text: str) -> str:
+    """Full-width digits and signs (１３８…, ７５．５) as typed with a Chinese input method -> ASCII."""
+    return unicodedata.normalize("NFKC", text)
+
+
 def clean_row(
     number: int, cells: list[str], columns: dict[str, int]
 ) -> tuple[RowData | None, list[tuple[str, str]]]:
@@ -527,7 +550,7 @@ def clean_row(
             err(key, _("Too long (%(max)d characters at most).") % {"max": limit})
 
     floor_area: Decimal | None = None
-    raw_area = _AREA_UNITS.sub("", get("floor_area")).strip()
+    raw_area = _AREA_UNITS.sub("", _nfkc(get("floor_area"))).strip()
     if raw_area:
         try:
             floor_area = Decimal(raw_area)
@@ -545,7 +568,7 @@ def clean_row(
     phone: str | None = None
     raw_phone = get("phone")
     if raw_phone:
-        phone = domain.normalize_phone(raw_phone)
+        phone = domain.normalize_phone(_nfkc(raw_phone))
         if not phone:
             err(
                 "phone",
@@ -566,7 +589,7 @@ def clean_row(
     birth_year: int | None = None
     raw_year = get("birth_year")
     if raw_year:
-        match = _YEAR.match(raw_year)
+        match = _YEAR.match(_nfkc(raw_year))
         this_year = timezone.localdate().year
         if match and 1900 <= int(match.group(1)) <= this_year:
             birth_year = int(match.group(1))
@@ -1270,6 +1293,4 @@ def roster_communities(actor: Actor) -> list[Community]:
     """Selector: the communities whose roster this actor may import or export (for the page's picker)."""
     from linli.org.selectors import communities
 
-    return [
-        c for c in communities(actor) if can(actor, "roster.import", c) or can(actor, "roster.export", c)
-    ]
+    return [c for c in communities(actor) if can(actor, "roster.import", c) or can(actor, "roster.export", c)]

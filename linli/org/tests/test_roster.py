@@ -128,6 +128,15 @@ def test_clean_row_reports_every_bad_cell():
     }
 
 
+def test_full_width_digits_are_read():
+    columns = {k: i for i, k in enumerate(KEYS)}
+    data, problems = roster.clean_row(
+        2, row(name="甲", phone="１３８００００１１１１", floor_area="７５．５"), columns
+    )
+    assert problems == [] and data is not None
+    assert (data.phone, data.floor_area) == ("13800001111", Decimal("75.50"))
+
+
 def test_cell_text():
     assert roster.cell_text(13800000001.0) == "13800000001"
     assert roster.cell_text(75.5) == "75.5"
