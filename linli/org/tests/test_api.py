@@ -262,10 +262,13 @@ def test_grids_compounds_buildings_with_filters(world: Any) -> None:
     assert [b["label"] for b in buildings["items"]] == ["兴庆小区 1号楼"]
     buildings = body(call(staff, "GET", "/buildings?q=兴庆"))
     assert [b["id"] for b in buildings["items"]] == [world.bA1.id]
-    # a grid worker's filter on another grid is 404, not an empty list that confirms nothing
-    assert call(client_for(world.grid_worker_a1), "GET", f"/buildings?grid={world.A2.id}").status_code == 404
-    worker = body(call(client_for(world.grid_worker_a1), "GET", "/buildings"))
-    assert [b["id"] for b in worker["items"]] == [world.bA1.id]
+    # places are readable by everyone working in the community; another community's grid is 404
+    worker = client_for(world.grid_worker_a1)
+    assert body(call(worker, "GET", f"/buildings?grid={world.A2.id}"))["items"][0]["id"] == world.bA2.id
+    assert call(worker, "GET", f"/buildings?grid={world.B1.id}").status_code == 404
+    assert call(worker, "GET", f"/households?building={world.bB1.id}").status_code == 404
+    # ... but the households in another grid's building stay hidden
+    assert body(call(worker, "GET", f"/households?building={world.bA2.id}")) == {"count": 0, "items": []}
 
 
 # --- households -----------------------------------------------------------------------------------
@@ -342,10 +345,13 @@ def test_update_and_move_household(world: Any) -> None:
     assert response.status_code == 400
     assert body(response)["code"] == "other_community" and body(response)["field"] == "building"
 
-    # the grid worker of A1 cannot move a household into grid A2's building (not visible to them)
+    # the grid worker of A1 sees grid A2's building but may not move a household into it: 403
     worker = client_for(world.grid_worker_a1)
     hh = services.household_create(actor=actor_for(world.staff_a), building=world.bA1, room="777")
-    assert call(worker, "PATCH", f"/households/{hh.id}", {"building_id": world.bA2.id}).status_code == 404
+    refused = call(worker, "PATCH", f"/households/{hh.id}", {"building_id": world.bA2.id})
+    assert refused.status_code == 403 and body(refused)["code"] == "forbidden"
+    hh.refresh_from_db()
+    assert hh.building_id == world.bA1.id
     # into an existing room: 409
     clash = call(
         staff, "PATCH", f"/households/{hh.id}", {"unit": "1单元", "building_id": world.bA2.id, "room": "202"}
