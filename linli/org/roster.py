@@ -34,7 +34,6 @@ import hashlib
 import io
 import re
 import unicodedata
-import zipfile
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -397,7 +396,7 @@ def _xlsx_rows(data: bytes) -> Iterator[list[str]]:
         try:
             for values in sheet.iter_rows(max_col=MAX_COLUMNS, values_only=True):
                 yield [cell_text(v) for v in values]
-        except (KeyError, ValueError, TypeError, zipfile.BadZipFile, OSError) as exc:
+        except Exception as exc:  # a damaged part of the zip, bad XML, a broken shared-strings table...
             raise _fail(
                 "file_invalid", _("The .xlsx file is damaged and could not be read to the end.")
             ) from exc
@@ -519,7 +518,9 @@ def _nfkc(text: str) -> str:
 def clean_row(
     number: int, cells: list[str], columns: dict[str, int]
 ) -> tuple[RowData | None, list[tuple[str, str]]]:
-    """Clean one row; returns (data, []) or (None, [(column key, message), ...]). Pure."""
+    """Clean one row: (data, problems) with problems as [(column key, message)]. Pure.
+
+    `data` is None when the row cannot even say which household and person it is about."""
 
     def get(key: str) -> str:
         index = columns.get(key)
@@ -635,8 +636,11 @@ def clean_row(
         else:
             tags = encode_tags({_TAG_IN[p.lower()] for p in parts})
 
-    if errors:
+    keys = {key for key, _message in errors}
+    if keys & {"building", "room", "name", "compound", "unit"}:
         return None, errors
+    # with other errors the row still takes part in the later checks (duplicates, phones), so that one upload
+    # reports everything; a bad cell reads as "not given" there.
     return RowData(
         row=number,
         compound=compound,
@@ -652,7 +656,7 @@ def clean_row(
         relation=relation,
         is_owner=is_owner,
         tags=tags,
-    ), []
+    ), errors
 
 
 def _is_example(cells: list[str], columns: dict[str, int]) -> bool:

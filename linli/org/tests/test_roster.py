@@ -317,6 +317,13 @@ def test_row_numbers_count_blank_rows_like_excel(world):
     assert [e["row"] for e in errors_of(excinfo)] == [4]
 
 
+def test_all_errors_are_reported_in_one_upload(world):
+    data = xlsx([row(name="甲", phone="123"), row(name="乙"), row(name="甲", gender="男")])
+    with pytest.raises(Invalid) as excinfo:
+        run(world, data)
+    assert [(e["row"], e["column"]) for e in errors_of(excinfo)] == [(2, "手机"), (4, "姓名")]
+
+
 def test_same_person_twice_in_one_household(world):
     data = xlsx([row(name="张伟"), row(name="李娜"), row(name="张伟", gender="男")])
     with pytest.raises(Invalid) as excinfo:
