@@ -218,18 +218,19 @@ def _is_view(action: str) -> bool:
     return action.endswith(".view")
 
 
+# Places and community-wide things: their names are no secret to anyone who works in the community, so a grid,
+# building or merchant grant reads all of them there (a steward sees the other grids' names, a shop the teams).
+# Households and people stay strictly inside each grant's own scope.
+COMMUNITY_READABLE = (Community, Grid, Compound, Building, Team, Merchant, PartnerUnit)
+
+
+def _community_readable(grant: Grant, action: str, model: type[Model]) -> bool:
+    return _is_view(action) and grant.level in {"grid", "building", "merchant"} and issubclass(
+        model, COMMUNITY_READABLE
+    )
+
+
 def _covers(actor: Actor, grant: Grant, scope: Scope, action: str) -> bool:
-    if (
-        _is_view(action)
-        and grant.level in {"grid", "building", "merchant"}
-        and not scope.grid_ids
-        and not scope.building_ids
-        and scope.person_id is None
-        and scope.community_id is not None
-    ):
-        # community-wide things (teams, merchants, partner units, the community itself) are readable by everyone
-        # who works inside that community
-        return scope.community_id == grant.community_id
     if grant.level == "street":
         return scope.street_id in grant.ids
     if grant.level == "community":
@@ -254,7 +255,12 @@ def can(actor: Actor, action: str, obj: Model) -> bool:
             return True
     scope = scope_of(obj)
     for grant in actor.grants:
-        if grant.role in allowed and _covers(actor, grant, scope, action):
+        if grant.role not in allowed:
+            continue
+        if _community_readable(grant, action, type(obj)):
+            if scope.community_id == grant.community_id:
+                return True
+        elif _covers(actor, grant, scope, action):
             return True
     if R.RESIDENT in allowed and actor.person_id:
         if scope.person_id is not None and scope.person_id == actor.person_id:
@@ -329,12 +335,11 @@ def scoped(actor: Actor, action: str, qs: QuerySet[M]) -> QuerySet[M]:
     for grant in actor.grants:
         if grant.role not in allowed:
             continue
+        if _community_readable(grant, action, qs.model):
+            condition |= Q(**{str(paths["community"]): grant.community_id})
+            continue
         path = paths.get(grant.level)
         if path is None:
-            # community-wide things are readable by everyone who works inside that community (see _covers)
-            community_path = paths.get("community")
-            if _is_view(action) and community_path and grant.community_id is not None:
-                condition |= Q(**{community_path: grant.community_id})
             continue
         condition |= Q(**{f"{path}__in": grant.ids})
         multi_valued = multi_valued or "__" in path and path.split("__")[0] in {"memberships", "buildings"}
