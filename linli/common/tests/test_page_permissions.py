@@ -117,9 +117,9 @@ PAGES: list[Page] = [
         "org:token_revoke", A_STAFF, method="POST", args=lambda w: [_token(w).id],
         unchanged=lambda w: ApiToken.objects.filter(revoked_at__isnull=True).exists(),
     ),
-    Page("roster:index", A_STAFF, query=in_a),
-    Page("roster:template_xlsx", EVERYONE - {"resident_a1", "merchant_op_a"}, public=False),
-    Page("roster:template_csv", EVERYONE - {"resident_a1", "merchant_op_a"}, public=False),
+    Page("roster:index", A_STAFF | {"auditor_a"}, query=in_a),  # auditors only export
+    Page("roster:template_xlsx", ANY_STAFF),
+    Page("roster:template_csv", ANY_STAFF),
     Page("roster:export", A_STAFF | {"auditor_a"}, query=in_a),
 ]
 
