@@ -29,6 +29,7 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security import HttpBearer
 from ninja.security.apikey import APIKeyCookie
 from ninja.utils import check_csrf
+from pydantic import field_validator
 
 from linli.common.errors import DomainError, Forbidden
 from linli.org.access import ANONYMOUS, Actor, actor_for
@@ -186,7 +187,30 @@ MAX_ID = 2**63 - 1
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]
 
 
-class PageIn(Schema):
+def _reject_nul(value: Any) -> None:
+    if isinstance(value, str):
+        if "\x00" in value:
+            # PostgreSQL cannot store or even compare text holding NUL: refuse it as input, never a 500
+            raise ValueError("text must not contain NUL (\\x00) characters")
+    elif isinstance(value, dict):
+        for item in value.values():
+            _reject_nul(item)
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            _reject_nul(item)
+
+
+class InputSchema(Schema):
+    """Base of every input schema (bodies and query filters): refuses text with NUL characters (400)."""
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def reject_nul_characters(cls, value: Any) -> Any:
+        _reject_nul(value)
+        return value
+
+
+class PageIn(InputSchema):
     limit: int = Field(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT, description="items per page (1..200)")
     offset: int = Field(0, ge=0, le=MAX_ID, description="items to skip")
 

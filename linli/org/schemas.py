@@ -14,7 +14,7 @@ from typing import Annotated, Any
 
 from ninja import Field, Schema
 
-from linli.common.api import Id, PageIn
+from linli.common.api import Id, InputSchema, PageIn
 
 TagName = Annotated[str, Field(max_length=30)]
 Search = Annotated[str, Field(max_length=100, description="search text")]
@@ -238,7 +238,7 @@ class PersonFilter(CommunityFilter):
 # --- writing ------------------------------------------------------------------------------------------------
 
 
-class HouseholdIn(Schema):
+class HouseholdIn(InputSchema):
     building_id: Id
     room: str = Field(..., max_length=20)
     unit: str = Field("", max_length=20)
@@ -247,7 +247,7 @@ class HouseholdIn(Schema):
     note: str = Field("", max_length=200)
 
 
-class HouseholdPatch(Schema):
+class HouseholdPatch(InputSchema):
     """Only the fields sent change. A new `building_id` moves the household (same community, in scope)."""
 
     building_id: Id | None = None
@@ -258,7 +258,7 @@ class HouseholdPatch(Schema):
     note: str | None = Field(None, max_length=200)
 
 
-class PersonIn(Schema):
+class PersonIn(InputSchema):
     community_id: Id | None = Field(None, description="may be left out when household_id is given")
     name: str = Field(..., max_length=200)
     phone: str = Field("", max_length=40)
@@ -271,7 +271,7 @@ class PersonIn(Schema):
     is_owner: bool = False
 
 
-class PersonPatch(Schema):
+class PersonPatch(InputSchema):
     name: str | None = Field(None, max_length=200)
     phone: str | None = Field(None, max_length=40)
     gender: str | None = Field(None, max_length=1)
@@ -280,12 +280,12 @@ class PersonPatch(Schema):
     note: str | None = Field(None, max_length=200)
 
 
-class MemberIn(Schema):
+class MemberIn(InputSchema):
     person_id: Id
     relation: str = Field("other", max_length=10)
     is_owner: bool = False
 
 
-class TokenIn(Schema):
+class TokenIn(InputSchema):
     user_id: Id
     name: str = Field(..., max_length=100)

@@ -744,3 +744,24 @@ def test_errors_are_translated(world: Any, settings: Any) -> None:
     )
     assert body(english)["code"] == "phone_invalid"
     assert "not a valid phone number" in body(english)["message"]
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "payload"),
+    [
+        ("GET", "/people?q=%00", None),
+        ("GET", "/buildings?q=a%00b", None),
+        ("GET", "/people?tag=%00", None),
+        ("POST", "/people", {"community_id": 1, "name": "王\u0000"}),
+        ("POST", "/people", {"community_id": 1, "name": "王", "tags": ["\u0000"]}),
+        ("PATCH", "/people/1", {"note": "\u0000"}),
+        ("POST", "/households", {"building_id": 1, "room": "1\u0000"}),
+        ("POST", "/tokens", {"user_id": 1, "name": "\u0000"}),
+    ],
+)
+def test_nul_characters_are_400_not_a_database_error(
+    world: Any, method: str, path: str, payload: Any
+) -> None:
+    """PostgreSQL refuses text with NUL; the API must refuse it first, as input."""
+    response = call(client_for(world.staff_a), method, path, payload)
+    assert response.status_code == 400 and body(response)["code"] == "invalid_input"
