@@ -12,6 +12,7 @@ Every refusal and every piece of bad input is a JSON body ``{"code", "message", 
 
     400 invalid_input (schema), invalid_json (body is not JSON), and the DomainError codes of the services
     401 unauthenticated      403 forbidden / csrf_failed      404 not_found      409 conflict codes
+    413 body_too_large (over DATA_UPLOAD_MAX_MEMORY_SIZE)
 
 Handlers get the actor with :func:`actor` (loaded once per request) and page lists with :func:`paginate`.
 """
@@ -21,6 +22,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Generic, TypeVar, cast
 
 from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.db.models import Model, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext_lazy as _
@@ -109,10 +111,15 @@ def install_error_handlers(api: NinjaAPI) -> None:
             "code": codes.get(exc.status_code, "error"), "message": str(exc),
         })
 
+    def too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
+        return _body(api, request, 413, {
+            "code": "body_too_large", "message": str(_("The request is too large.")),
+        })
+
     # ninja's stub types the handler's exception oddly (`E | type[E]`); the handlers are right as typed here
     for exc_class, handler in (
         (DomainError, domain_error), (ValidationError, validation_error), (Http404, not_found),
-        (AuthenticationError, authentication_error), (HttpError, http_error),
+        (AuthenticationError, authentication_error), (HttpError, http_error), (RequestDataTooBig, too_big),
     ):
         api.add_exception_handler(exc_class, cast(Any, handler))
 

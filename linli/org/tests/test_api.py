@@ -7,6 +7,8 @@ from typing import Any
 
 import pytest
 from django.test import Client
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from linli.common.testing import client_for
 from linli.org import services
@@ -608,7 +610,9 @@ def test_teams_merchants_partners(world: Any) -> None:
 # --- bad input: a clear 4xx with a code, never a 500 ----------------------------------------------
 
 
-@pytest.mark.parametrize("raw", ["{bad", "", "\xff\xfe", "[1, 2", "nul"])
+@pytest.mark.parametrize(
+    "raw", ["{bad", "", "\xff\xfe", "[1, 2", "nul", '{"building_id": 1, "room": "\\ud800"}', "{}" * 100_000]
+)
 def test_malformed_json_is_400(world: Any, raw: str) -> None:
     response = call(client_for(world.staff_a), "POST", "/households", raw.encode("latin-1"))
     assert response.status_code == 400
@@ -746,6 +750,12 @@ def test_errors_are_translated(world: Any, settings: Any) -> None:
     assert "not a valid phone number" in body(english)["message"]
 
 
+def test_huge_body_is_413_not_a_500(world: Any, settings: Any) -> None:
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    response = call(client_for(world.staff_a), "POST", "/people", {"name": "x" * 2000})
+    assert response.status_code == 413 and body(response)["code"] == "body_too_large"
+
+
 @pytest.mark.parametrize(
     ("method", "path", "payload"),
     [
@@ -765,3 +775,72 @@ def test_nul_characters_are_400_not_a_database_error(
     """PostgreSQL refuses text with NUL; the API must refuse it first, as input."""
     response = call(client_for(world.staff_a), method, path, payload)
     assert response.status_code == 400 and body(response)["code"] == "invalid_input"
+
+
+# --- fuzz: whatever the body, the answer is a 2xx or a 4xx with a code ---------------------------
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=30),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner, max_size=4),
+    max_leaves=10,
+)
+
+
+def _field_values() -> st.SearchStrategy[Any]:
+    return st.one_of(
+        json_values,
+        st.text(max_size=60),
+        st.integers(min_value=-(2**70), max_value=2**70),
+        st.just("13800000001"),
+    )
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    target=st.sampled_from(["/people", "/households", "/households/1/members", "/tokens"]),
+    payload=st.one_of(
+        json_values,
+        st.fixed_dictionaries(
+            {},
+            optional={
+                key: _field_values()
+                for key in (
+                    "name",
+                    "phone",
+                    "community_id",
+                    "household_id",
+                    "building_id",
+                    "room",
+                    "unit",
+                    "floor_area",
+                    "tags",
+                    "birth_year",
+                    "relation",
+                    "is_owner",
+                    "person_id",
+                    "user_id",
+                )
+            },
+        ),
+    ),
+)
+def test_random_bodies_never_give_a_500(world: Any, target: str, payload: Any) -> None:
+    response = call(client_for(world.staff_a), "POST", target, payload)
+    if response.status_code >= 400:
+        assert body(response)["code"]
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    path=st.sampled_from(["/people", "/households", "/buildings", "/grids", "/teams"]),
+    params=st.dictionaries(
+        st.sampled_from(["limit", "offset", "community", "building", "grid", "compound", "q", "tag"]),
+        st.text(max_size=25) | st.integers(min_value=-(2**70), max_value=2**70).map(str),
+        max_size=4,
+    ),
+)
+def test_random_queries_never_give_a_500(world: Any, path: str, params: dict[str, str]) -> None:
+    response = client_for(world.staff_a).get(API + path, params)
+    assert response.status_code < 500, response.content
+    if response.status_code >= 400:
+        assert body(response)["code"]
