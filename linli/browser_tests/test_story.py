@@ -3,6 +3,8 @@ Chinese on a phone."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from linli.common.testing import PASSWORD, make_world
@@ -12,8 +14,8 @@ pytestmark = pytest.mark.browser
 
 
 def test_staff_adds_household_and_person_resident_signs_in_on_phone(
-    transactional_db, live_server, new_page, sign_in, screenshot
-):
+    transactional_db: None, live_server: Any, new_page: Any, sign_in: Any, screenshot: Any
+) -> None:
     world = make_world()
     staff = new_page(width=1280, height=900)
     sign_in(staff, live_server, world.staff_a.phone, PASSWORD)

@@ -38,9 +38,7 @@ class AuditEvent(models.Model):
         return f"{self.at:%Y-%m-%d %H:%M} {self.action} {self.object_type}#{self.object_id}"
 
 
-def audit(
-    *, actor: Any, action: str, obj: models.Model, community_id: int | None, **data: Any
-) -> AuditEvent:
+def audit(*, actor: Any, action: str, obj: models.Model, community_id: int | None, **data: Any) -> AuditEvent:
     """Record one change; call inside the service's transaction."""
     user = actor.user if hasattr(actor, "user") else actor
     return AuditEvent.objects.create(
@@ -49,5 +47,8 @@ def audit(
         action=action,
         object_type=obj._meta.label_lower,
         object_id=obj.pk,
-        data={k: (v if isinstance(v, (int, float, str, bool, type(None), list, dict)) else str(v)) for k, v in data.items()},
+        data={
+            k: (v if isinstance(v, (int, float, str, bool, type(None), list, dict)) else str(v))
+            for k, v in data.items()
+        },
     )

@@ -67,12 +67,19 @@ def make_world() -> SimpleNamespace:
 
     def household(b: Building, room: str) -> Household:
         return Household.objects.create(
-            community=b.community, building=b, unit="1单元", room=room, address=f"{b}1单元{room}",
+            community=b.community,
+            building=b,
+            unit="1单元",
+            room=room,
+            address=f"{b}1单元{room}",
             floor_area=Decimal("75.50"),
         )
 
-    w.hA1, w.hA2, w.hB1, w.hC1 = household(w.bA1, "101"), household(w.bA2, "202"), household(w.bB1, "301"), household(
-        w.bC1, "401"
+    w.hA1, w.hA2, w.hB1, w.hC1 = (
+        household(w.bA1, "101"),
+        household(w.bA2, "202"),
+        household(w.bB1, "301"),
+        household(w.bC1, "401"),
     )
 
     def person(c: Community, h: Household, name: str, phone: str, owner: bool = True) -> Person:
@@ -109,8 +116,17 @@ def make_world() -> SimpleNamespace:
     w.users = {
         name: getattr(w, name)
         for name in (
-            "street_admin", "staff_a", "staff_b", "staff_c", "grid_chief_a1", "grid_worker_a1", "grid_worker_a2",
-            "steward_a1", "auditor_a", "merchant_op_a", "resident_a1",
+            "street_admin",
+            "staff_a",
+            "staff_b",
+            "staff_c",
+            "grid_chief_a1",
+            "grid_worker_a1",
+            "grid_worker_a2",
+            "steward_a1",
+            "auditor_a",
+            "merchant_op_a",
+            "resident_a1",
         )
     }
     return w
@@ -135,7 +151,7 @@ def make_large_community(street: Street, *, households: int = 5156, code: str = 
     ]
     buildings = [
         Building.objects.create(
-            community=community, grid=compounds[i % 14].grid, compound=compounds[i % 14], name=f"{i // 14 + 1}号楼"
+            community=community, grid=grids[(i % 14) % 3], compound=compounds[i % 14], name=f"{i // 14 + 1}号楼"
         )
         for i in range(34)
     ]
@@ -143,8 +159,16 @@ def make_large_community(street: Street, *, households: int = 5156, code: str = 
     for i in range(households):
         b = buildings[i % 34]
         unit, room = f"{(i // 34) % 4 + 1}单元", f"{(i // 136) % 30 + 1:02d}{(i // 4080) + 1:02d}"
-        rows.append(Household(community=community, building=b, unit=unit, room=f"{room}-{i}",
-                              address=f"{b}{unit}{room}-{i}", floor_area=Decimal(60 + i % 80)))
+        rows.append(
+            Household(
+                community=community,
+                building=b,
+                unit=unit,
+                room=f"{room}-{i}",
+                address=f"{b}{unit}{room}-{i}",
+                floor_area=Decimal(60 + i % 80),
+            )
+        )
     Household.objects.bulk_create(rows, batch_size=2000)
     family = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
     given = "秀英桂兰建华志强淑珍玉兰德明丽娟海燕文杰"
@@ -153,15 +177,26 @@ def make_large_community(street: Street, *, households: int = 5156, code: str = 
     for h in Household.objects.filter(community=community).only("id"):
         for k in range(1 + h.id % 4):
             n = h.id * 4 + k
-            people.append(Person(community=community, name=family[n % 20] + given[n % 16] + given[(n // 16) % 16],
-                                 phone=f"199{n:08d}" if k < 2 else "", birth_year=1940 + n % 70,
-                                 tags=",elder_alone," if n % 29 == 0 else ""))
+            people.append(
+                Person(
+                    community=community,
+                    name=family[n % 20] + given[n % 16] + given[(n // 16) % 16],
+                    phone=f"199{n:08d}" if k < 2 else "",
+                    birth_year=1940 + n % 70,
+                    tags=",elder_alone," if n % 29 == 0 else "",
+                )
+            )
             homes.append(h.id)
     Person.objects.bulk_create(people, batch_size=2000)  # sets primary keys on SQLite and PostgreSQL alike
     HouseholdMember.objects.bulk_create(
         [
-            HouseholdMember(community=community, household_id=hid, person_id=p.pk, is_owner=i == 0 or homes[i - 1] != hid,
-                            relation="head" if i == 0 or homes[i - 1] != hid else "other")
+            HouseholdMember(
+                community=community,
+                household_id=hid,
+                person_id=p.pk,
+                is_owner=i == 0 or homes[i - 1] != hid,
+                relation="head" if i == 0 or homes[i - 1] != hid else "other",
+            )
             for i, (p, hid) in enumerate(zip(people, homes, strict=True))
         ],
         batch_size=2000,

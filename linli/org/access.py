@@ -158,8 +158,10 @@ def actor_for(user: Any) -> Actor:
         level = ROLE_SCOPE[ra.role]
         scope_id = getattr(ra, f"{level}_id")
         ids = grid_with_descendants([scope_id]) if level == "grid" else frozenset({scope_id})
-        community_id = ra.community_id if level == "community" else (
-            getattr(ra.scope_object, "community_id", None) if level != "street" else None
+        community_id = (
+            ra.community_id
+            if level == "community"
+            else (getattr(ra.scope_object, "community_id", None) if level != "street" else None)
         )
         grants.append(Grant(role=ra.role, level=level, ids=ids, community_id=community_id))
     person = Person.objects.filter(user=user, is_active=True).only("id", "community_id").first()
@@ -193,7 +195,9 @@ def scope_of(obj: Model) -> Scope:
         return Scope(**base, grid_ids=frozenset({grid_id}), building_ids=frozenset({obj.building_id}))
     if isinstance(obj, Person):
         places = list(
-            HouseholdMember.objects.filter(person=obj).values_list("household__building_id", "household__building__grid_id")
+            HouseholdMember.objects.filter(person=obj).values_list(
+                "household__building_id", "household__building__grid_id"
+            )
         )
         return Scope(
             **base,
@@ -225,8 +229,8 @@ COMMUNITY_READABLE = (Community, Grid, Compound, Building, Team, Merchant, Partn
 
 
 def _community_readable(grant: Grant, action: str, model: type[Model]) -> bool:
-    return _is_view(action) and grant.level in {"grid", "building", "merchant"} and issubclass(
-        model, COMMUNITY_READABLE
+    return (
+        _is_view(action) and grant.level in {"grid", "building", "merchant"} and issubclass(model, COMMUNITY_READABLE)
     )
 
 
@@ -281,14 +285,14 @@ def require(actor: Actor, action: str, obj: Model, *, hide: bool = False) -> Non
 
 
 def can_see(actor: Actor, obj: Model) -> bool:
-    view_action = {
+    view_actions: dict[type[Model], str] = {
         Person: "person.view",
         Household: "household.view",
         Team: "team.view",
         Merchant: "merchant.view",
         PartnerUnit: "partner.view",
-    }.get(type(obj), "org.view")
-    return can(actor, view_action, obj)
+    }
+    return can(actor, view_actions.get(type(obj), "org.view"), obj)
 
 
 def require_any(actor: Actor, action: str) -> None:
@@ -304,23 +308,62 @@ M = TypeVar("M", bound=Model)
 # For each model: how to reach each scope level from a row (a lookup path, or None when the level cannot apply).
 _PATHS: dict[type[Model], dict[str, str | None]] = {
     Community: {"street": "street_id", "community": "id", "grid": None, "building": None, "merchant": None},
-    Grid: {"street": "community__street_id", "community": "community_id", "grid": "id", "building": None,
-           "merchant": None},
-    Compound: {"street": "community__street_id", "community": "community_id", "grid": "buildings__grid_id",
-               "building": "buildings__id", "merchant": None},
-    Building: {"street": "community__street_id", "community": "community_id", "grid": "grid_id", "building": "id",
-               "merchant": None},
-    Household: {"street": "community__street_id", "community": "community_id", "grid": "building__grid_id",
-                "building": "building_id", "merchant": None},
-    Person: {"street": "community__street_id", "community": "community_id",
-             "grid": "memberships__household__building__grid_id", "building": "memberships__household__building_id",
-             "merchant": None},
-    Team: {"street": "community__street_id", "community": "community_id", "grid": None, "building": None,
-           "merchant": None},
-    PartnerUnit: {"street": "community__street_id", "community": "community_id", "grid": None, "building": None,
-                  "merchant": None},
-    Merchant: {"street": "community__street_id", "community": "community_id", "grid": None, "building": None,
-               "merchant": "id"},
+    Grid: {
+        "street": "community__street_id",
+        "community": "community_id",
+        "grid": "id",
+        "building": None,
+        "merchant": None,
+    },
+    Compound: {
+        "street": "community__street_id",
+        "community": "community_id",
+        "grid": "buildings__grid_id",
+        "building": "buildings__id",
+        "merchant": None,
+    },
+    Building: {
+        "street": "community__street_id",
+        "community": "community_id",
+        "grid": "grid_id",
+        "building": "id",
+        "merchant": None,
+    },
+    Household: {
+        "street": "community__street_id",
+        "community": "community_id",
+        "grid": "building__grid_id",
+        "building": "building_id",
+        "merchant": None,
+    },
+    Person: {
+        "street": "community__street_id",
+        "community": "community_id",
+        "grid": "memberships__household__building__grid_id",
+        "building": "memberships__household__building_id",
+        "merchant": None,
+    },
+    Team: {
+        "street": "community__street_id",
+        "community": "community_id",
+        "grid": None,
+        "building": None,
+        "merchant": None,
+    },
+    PartnerUnit: {
+        "street": "community__street_id",
+        "community": "community_id",
+        "grid": None,
+        "building": None,
+        "merchant": None,
+    },
+    Merchant: {
+        "street": "community__street_id",
+        "community": "community_id",
+        "grid": None,
+        "building": None,
+        "merchant": "id",
+    },
 }
 
 
@@ -342,7 +385,7 @@ def scoped(actor: Actor, action: str, qs: QuerySet[M]) -> QuerySet[M]:
         if path is None:
             continue
         condition |= Q(**{f"{path}__in": grant.ids})
-        multi_valued = multi_valued or "__" in path and path.split("__")[0] in {"memberships", "buildings"}
+        multi_valued = multi_valued or ("__" in path and path.split("__")[0] in {"memberships", "buildings"})
     if R.RESIDENT in allowed and actor.person_id:
         if qs.model is Person:
             condition |= Q(id=actor.person_id)

@@ -10,13 +10,14 @@ from django.utils.translation import gettext_lazy as _
 
 from linli.org import selectors
 from linli.org.access import Actor
-from linli.org.models import Community, DutyRole, Gender, Relation, Role, Tag
+from linli.org.models import Building, Community, Compound, DutyRole, Gender, Grid, Household, Relation, Role, Tag
 from linli.org.services import PersonData
 
 
 class LoginForm(AuthenticationForm):
     username = forms.CharField(
-        label=_("Mobile number"), max_length=20,
+        label=_("Mobile number"),
+        max_length=20,
         widget=forms.TextInput(attrs={"autofocus": True, "inputmode": "tel", "autocomplete": "username"}),
     )
     password = forms.CharField(
@@ -33,7 +34,9 @@ class LoginForm(AuthenticationForm):
 class PasswordChangeForm(forms.Form):
     old_password = forms.CharField(label=_("Current password"), strip=False, widget=forms.PasswordInput)
     new_password = forms.CharField(
-        label=_("New password"), strip=False, widget=forms.PasswordInput,
+        label=_("New password"),
+        strip=False,
+        widget=forms.PasswordInput,
         help_text=_("At least 8 characters, not only digits."),
     )
     new_password2 = forms.CharField(label=_("New password again"), strip=False, widget=forms.PasswordInput)
@@ -62,7 +65,10 @@ class GridForm(ActorForm):
     name = forms.CharField(label=_("Name"), max_length=100)
     number = forms.IntegerField(label=_("Number"), min_value=1, max_value=999, initial=1)
     parent = forms.ModelChoiceField(
-        label=_("Inside grid (for a micro-grid)"), queryset=None, required=False, empty_label=_("— none —")
+        label=_("Inside grid (for a micro-grid)"),
+        queryset=Grid.objects.none(),
+        required=False,
+        empty_label=_("— none —"),
     )
 
     def setup(self) -> None:
@@ -71,7 +77,9 @@ class GridForm(ActorForm):
 
 class CompoundForm(ActorForm):
     name = forms.CharField(label=_("Name"), max_length=100)
-    grid = forms.ModelChoiceField(label=_("Grid"), queryset=None, required=False, empty_label=_("— none —"))
+    grid = forms.ModelChoiceField(
+        label=_("Grid"), queryset=Grid.objects.none(), required=False, empty_label=_("— none —")
+    )
     address = forms.CharField(label=_("Address"), max_length=200, required=False)
     property_company = forms.CharField(label=_("Property company"), max_length=100, required=False)
 
@@ -81,8 +89,10 @@ class CompoundForm(ActorForm):
 
 class BuildingForm(ActorForm):
     name = forms.CharField(label=_("Name"), max_length=100, help_text=_("e.g. 3号楼"))
-    grid = forms.ModelChoiceField(label=_("Grid"), queryset=None)
-    compound = forms.ModelChoiceField(label=_("Compound"), queryset=None, required=False, empty_label=_("— none —"))
+    grid = forms.ModelChoiceField(label=_("Grid"), queryset=Grid.objects.none())
+    compound = forms.ModelChoiceField(
+        label=_("Compound"), queryset=Compound.objects.none(), required=False, empty_label=_("— none —")
+    )
     floors = forms.IntegerField(label=_("Floors"), min_value=1, max_value=200, required=False)
 
     def setup(self) -> None:
@@ -91,21 +101,24 @@ class BuildingForm(ActorForm):
 
 
 class HouseholdForm(ActorForm):
-    building = forms.ModelChoiceField(label=_("Building"), queryset=None)
+    building = forms.ModelChoiceField(label=_("Building"), queryset=Building.objects.none())
     unit = forms.CharField(label=_("Unit"), max_length=20, required=False, help_text=_("e.g. 2单元"))
     room = forms.CharField(label=_("Room"), max_length=20, help_text=_("e.g. 502"))
     address = forms.CharField(
         label=_("Address"), max_length=200, required=False, help_text=_("Leave empty to build it from the building")
     )
     floor_area = forms.DecimalField(
-        label=_("Exclusive floor area (m²)"), max_digits=8, decimal_places=2, required=False, min_value=0,
+        label=_("Exclusive floor area (m²)"),
+        max_digits=8,
+        decimal_places=2,
+        required=False,
+        min_value=0,
         help_text=_("Needed for owners' votes"),
     )
     note = forms.CharField(label=_("Note"), max_length=200, required=False)
 
     def setup(self) -> None:
         from linli.org.access import scoped
-        from linli.org.models import Building
 
         qs = Building.objects.select_related("grid", "compound")
         if self.community is not None:
@@ -120,8 +133,11 @@ TAG_CHOICES = Tag.choices
 class PersonForm(forms.Form):
     name = forms.CharField(label=_("Name"), max_length=50)
     phone = forms.CharField(
-        label=_("Phone"), max_length=20, required=False,
-        widget=forms.TextInput(attrs={"inputmode": "tel"}), help_text=_("Leave empty if they have none"),
+        label=_("Phone"),
+        max_length=20,
+        required=False,
+        widget=forms.TextInput(attrs={"inputmode": "tel"}),
+        help_text=_("Leave empty if they have none"),
     )
     gender = forms.ChoiceField(label=_("Gender"), choices=Gender.choices, required=False)
     birth_year = forms.IntegerField(label=_("Birth year"), min_value=1900, max_value=2100, required=False)
@@ -133,8 +149,12 @@ class PersonForm(forms.Form):
     def person_data(self) -> PersonData:
         d = self.cleaned_data
         return PersonData(
-            name=d["name"], phone=d.get("phone") or "", gender=d.get("gender") or "",
-            birth_year=d.get("birth_year"), tags=tuple(d.get("tags") or ()), note=d.get("note") or "",
+            name=d["name"],
+            phone=d.get("phone") or "",
+            gender=d.get("gender") or "",
+            birth_year=d.get("birth_year"),
+            tags=tuple(d.get("tags") or ()),
+            note=d.get("note") or "",
         )
 
 
@@ -148,11 +168,10 @@ class PersonInHouseholdForm(PersonForm, MemberFieldsForm):
 
 
 class MoveForm(ActorForm, MemberFieldsForm):
-    household = forms.ModelChoiceField(label=_("Move to household"), queryset=None)
+    household = forms.ModelChoiceField(label=_("Move to household"), queryset=Household.objects.none())
 
     def setup(self) -> None:
         from linli.org.access import scoped
-        from linli.org.models import Household
 
         qs = Household.objects.select_related("building").filter(community=self.community)
         self.fields["household"].queryset = scoped(self.actor, "household.manage", qs)  # type: ignore[attr-defined]
@@ -160,7 +179,9 @@ class MoveForm(ActorForm, MemberFieldsForm):
 
 class LoginCreateForm(forms.Form):
     password = forms.CharField(
-        label=_("First password"), strip=False, widget=forms.PasswordInput,
+        label=_("First password"),
+        strip=False,
+        widget=forms.PasswordInput,
         help_text=_("They must change it the first time they sign in."),
     )
 

@@ -55,7 +55,9 @@ class Community(TimeStamped):
 class Grid(TimeStamped):
     """A grid (网格); `parent` makes it a micro-grid (微网格) inside a larger grid of the same community."""
 
-    community = models.ForeignKey(Community, on_delete=models.PROTECT, related_name="grids", verbose_name=_("community"))
+    community = models.ForeignKey(
+        Community, on_delete=models.PROTECT, related_name="grids", verbose_name=_("community")
+    )
     parent = models.ForeignKey(
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="children", verbose_name=_("parent grid")
     )
@@ -115,7 +117,7 @@ class Building(TimeStamped):
         ]
 
     def __str__(self) -> str:
-        return f"{self.compound.name} {self.name}" if self.compound_id else self.name
+        return f"{self.compound.name} {self.name}" if self.compound is not None else self.name
 
 
 class Household(TimeStamped):
@@ -129,7 +131,11 @@ class Household(TimeStamped):
     room = models.CharField(_("room"), max_length=20, help_text=_("e.g. 502"))
     address = models.CharField(_("address"), max_length=200, blank=True)
     floor_area = models.DecimalField(
-        _("exclusive floor area (m²)"), max_digits=8, decimal_places=2, null=True, blank=True,
+        _("exclusive floor area (m²)"),
+        max_digits=8,
+        decimal_places=2,
+        null=True,
+        blank=True,
         help_text=_("needed for owners' votes"),
     )
     note = models.CharField(_("note"), max_length=200, blank=True)
@@ -167,7 +173,9 @@ class Gender(models.TextChoices):
 class Person(TimeStamped):
     """A resident. May have no phone and no login: staff then act for them."""
 
-    community = models.ForeignKey(Community, on_delete=models.PROTECT, related_name="people", verbose_name=_("community"))
+    community = models.ForeignKey(
+        Community, on_delete=models.PROTECT, related_name="people", verbose_name=_("community")
+    )
     name = models.CharField(_("name"), max_length=50)
     phone = models.CharField(_("phone"), max_length=20, blank=True, db_index=True)
     gender = models.CharField(_("gender"), max_length=1, choices=Gender.choices, blank=True, default="")
@@ -248,7 +256,9 @@ class DutyRole(models.TextChoices):
 class Team(TimeStamped):
     """A volunteer team: 帮帮团, 银发互助队, 红领之家 ..."""
 
-    community = models.ForeignKey(Community, on_delete=models.PROTECT, related_name="teams", verbose_name=_("community"))
+    community = models.ForeignKey(
+        Community, on_delete=models.PROTECT, related_name="teams", verbose_name=_("community")
+    )
     name = models.CharField(_("name"), max_length=100)
     description = models.TextField(_("description"), blank=True)
     leader = models.ForeignKey(
@@ -396,12 +406,8 @@ class RoleAssignment(TimeStamped):
     street = models.ForeignKey(Street, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
     community = models.ForeignKey(Community, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
     grid = models.ForeignKey(Grid, on_delete=models.CASCADE, null=True, blank=True, related_name="role_holders")
-    building = models.ForeignKey(
-        Building, on_delete=models.CASCADE, null=True, blank=True, related_name="role_holders"
-    )
-    merchant = models.ForeignKey(
-        Merchant, on_delete=models.CASCADE, null=True, blank=True, related_name="role_holders"
-    )
+    building = models.ForeignKey(Building, on_delete=models.CASCADE, null=True, blank=True, related_name="role_holders")
+    merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, null=True, blank=True, related_name="role_holders")
 
     class Meta:
         verbose_name = _("role assignment")
@@ -413,16 +419,41 @@ class RoleAssignment(TimeStamped):
             # exactly one scope column is set
             models.CheckConstraint(
                 condition=(
-                    Q(street__isnull=False, community__isnull=True, grid__isnull=True, building__isnull=True,
-                      merchant__isnull=True)
-                    | Q(street__isnull=True, community__isnull=False, grid__isnull=True, building__isnull=True,
-                        merchant__isnull=True)
-                    | Q(street__isnull=True, community__isnull=True, grid__isnull=False, building__isnull=True,
-                        merchant__isnull=True)
-                    | Q(street__isnull=True, community__isnull=True, grid__isnull=True, building__isnull=False,
-                        merchant__isnull=True)
-                    | Q(street__isnull=True, community__isnull=True, grid__isnull=True, building__isnull=True,
-                        merchant__isnull=False)
+                    Q(
+                        street__isnull=False,
+                        community__isnull=True,
+                        grid__isnull=True,
+                        building__isnull=True,
+                        merchant__isnull=True,
+                    )
+                    | Q(
+                        street__isnull=True,
+                        community__isnull=False,
+                        grid__isnull=True,
+                        building__isnull=True,
+                        merchant__isnull=True,
+                    )
+                    | Q(
+                        street__isnull=True,
+                        community__isnull=True,
+                        grid__isnull=False,
+                        building__isnull=True,
+                        merchant__isnull=True,
+                    )
+                    | Q(
+                        street__isnull=True,
+                        community__isnull=True,
+                        grid__isnull=True,
+                        building__isnull=False,
+                        merchant__isnull=True,
+                    )
+                    | Q(
+                        street__isnull=True,
+                        community__isnull=True,
+                        grid__isnull=True,
+                        building__isnull=True,
+                        merchant__isnull=False,
+                    )
                 ),
                 name="role_assignment_one_scope",
             ),

@@ -54,7 +54,11 @@ def compounds(actor: Actor, *, community: Community | None = None) -> QuerySet[C
 
 
 def buildings(
-    actor: Actor, *, community: Community | None = None, grid: Grid | None = None, compound: Compound | None = None,
+    actor: Actor,
+    *,
+    community: Community | None = None,
+    grid: Grid | None = None,
+    compound: Compound | None = None,
     q: str = "",
 ) -> QuerySet[Building]:
     qs = scoped(actor, "org.view", Building.objects.select_related("community", "grid", "compound"))
@@ -83,7 +87,12 @@ def households(
 
 
 def people(
-    actor: Actor, *, community: Community | None = None, q: str = "", tag: str = "", household: Household | None = None,
+    actor: Actor,
+    *,
+    community: Community | None = None,
+    q: str = "",
+    tag: str = "",
+    household: Household | None = None,
     include_inactive: bool = False,
 ) -> QuerySet[Person]:
     qs = scoped(actor, "person.view", Person.objects.select_related("community"))
@@ -98,10 +107,8 @@ def people(
     if q:
         q = q.strip()
         digits = q.replace(" ", "")
-        if digits.isdigit() and len(digits) >= 4:
-            qs = qs.filter(phone__contains=digits)
-        else:
-            qs = qs.filter(name__contains=q)
+        by_phone = digits.isdigit() and len(digits) >= 4  # four or more digits: the tail of a phone number
+        qs = qs.filter(phone__contains=digits) if by_phone else qs.filter(name__contains=q)
     return qs.order_by("name", "id")
 
 
@@ -157,9 +164,11 @@ def role_assignments_of(user: Any) -> QuerySet[Any]:
     """A login's own roles with their scope objects (for "who am I")."""
     from linli.org.models import RoleAssignment
 
-    return RoleAssignment.objects.filter(user=user).select_related(
-        "street", "community", "grid", "building", "merchant"
-    ).order_by("id")
+    return (
+        RoleAssignment.objects.filter(user=user)
+        .select_related("street", "community", "grid", "building", "merchant")
+        .order_by("id")
+    )
 
 
 def api_tokens(actor: Actor) -> QuerySet[Any]:

@@ -45,7 +45,7 @@ from linli.org.models import (
     encode_tags,
 )
 
-# --- helpers ----------------------------------------------------------------------------------------------------------
+# --- helpers --------------------------------------------------------------------------------------------------------
 
 
 def clean_phone(raw: str, *, required: bool = False, mobile: bool = False, field: str = "phone") -> str:
@@ -124,7 +124,7 @@ def _unique(fn: Any, message: str, code: str) -> Any:
         raise Conflict(message, code=code) from exc
 
 
-# --- the hierarchy ----------------------------------------------------------------------------------------------------
+# --- the hierarchy --------------------------------------------------------------------------------------------------
 
 
 @transaction.atomic
@@ -156,8 +156,12 @@ def _check_grid_parent(grid: Grid | None, community: Community, parent: Grid | N
     if parent is None:
         return
     _same_community(community.id, parent, "parent grid")
-    if grid is not None and grid.pk and domain.would_cycle(
-        grid.pk, parent.pk, lambda gid: Grid.objects.filter(id=gid).values_list("parent_id", flat=True).first()
+    if (
+        grid is not None
+        and grid.pk
+        and domain.would_cycle(
+            grid.pk, parent.pk, lambda gid: Grid.objects.filter(id=gid).values_list("parent_id", flat=True).first()
+        )
     ):
         raise Invalid(
             _("A grid cannot be placed inside itself or one of its own micro-grids."),
@@ -167,9 +171,7 @@ def _check_grid_parent(grid: Grid | None, community: Community, parent: Grid | N
 
 
 @transaction.atomic
-def grid_create(
-    *, actor: Actor, community: Community, name: str, number: int = 1, parent: Grid | None = None
-) -> Grid:
+def grid_create(*, actor: Actor, community: Community, name: str, number: int = 1, parent: Grid | None = None) -> Grid:
     require(actor, "org.manage", community)
     _check_grid_parent(None, community, parent)
     grid = _unique(
@@ -187,14 +189,25 @@ def grid_update(*, actor: Actor, grid: Grid, name: str, number: int, parent: Gri
     _check_grid_parent(grid, grid.community, parent)
     grid.name, grid.number, grid.parent = _clean_name(name), number, parent
     _unique(grid.save, _("This community already has a grid with that name."), "grid_exists")
-    audit(actor=actor, action="grid.update", obj=grid, community_id=grid.community_id, name=grid.name,
-          parent=parent.pk if parent else None)
+    audit(
+        actor=actor,
+        action="grid.update",
+        obj=grid,
+        community_id=grid.community_id,
+        name=grid.name,
+        parent=parent.pk if parent else None,
+    )
     return grid
 
 
 @transaction.atomic
 def compound_create(
-    *, actor: Actor, community: Community, name: str, grid: Grid | None = None, address: str = "",
+    *,
+    actor: Actor,
+    community: Community,
+    name: str,
+    grid: Grid | None = None,
+    address: str = "",
     property_company: str = "",
 ) -> Compound:
     require(actor, "org.manage", community)
@@ -225,7 +238,12 @@ def compound_update(
 
 @transaction.atomic
 def building_create(
-    *, actor: Actor, community: Community, grid: Grid, name: str, compound: Compound | None = None,
+    *,
+    actor: Actor,
+    community: Community,
+    grid: Grid,
+    name: str,
+    compound: Compound | None = None,
     floors: int | None = None,
 ) -> Building:
     require(actor, "org.manage", community)
@@ -253,8 +271,13 @@ def building_update(
     moved = building.grid_id != grid.pk
     building.name, building.grid, building.compound, building.floors = _clean_name(name), grid, compound, floors
     _unique(building.save, _("This compound already has a building with that name."), "building_exists")
-    audit(actor=actor, action="building.move" if moved else "building.update", obj=building,
-          community_id=building.community_id, grid=grid.pk)
+    audit(
+        actor=actor,
+        action="building.move" if moved else "building.update",
+        obj=building,
+        community_id=building.community_id,
+        grid=grid.pk,
+    )
     return building
 
 
@@ -267,15 +290,26 @@ def _household_fields(unit: str, room: str) -> tuple[str, str]:
 
 @transaction.atomic
 def household_create(
-    *, actor: Actor, building: Building, room: str, unit: str = "", address: str = "",
-    floor_area: Decimal | None = None, note: str = "",
+    *,
+    actor: Actor,
+    building: Building,
+    room: str,
+    unit: str = "",
+    address: str = "",
+    floor_area: Decimal | None = None,
+    note: str = "",
 ) -> Household:
     require(actor, "household.manage", building)
     unit, room = _household_fields(unit, room)
     household = _unique(
         lambda: Household.objects.create(
-            community_id=building.community_id, building=building, unit=unit, room=room,
-            address=address.strip() or f"{building}{unit}{room}", floor_area=_clean_area(floor_area), note=note,
+            community_id=building.community_id,
+            building=building,
+            unit=unit,
+            room=room,
+            address=address.strip() or f"{building}{unit}{room}",
+            floor_area=_clean_area(floor_area),
+            note=note,
         ),
         _("This room already exists in the building."),
         "household_exists",
@@ -286,8 +320,15 @@ def household_create(
 
 @transaction.atomic
 def household_update(
-    *, actor: Actor, household: Household, building: Building, room: str, unit: str = "", address: str = "",
-    floor_area: Decimal | None = None, note: str = "",
+    *,
+    actor: Actor,
+    household: Household,
+    building: Building,
+    room: str,
+    unit: str = "",
+    address: str = "",
+    floor_area: Decimal | None = None,
+    note: str = "",
 ) -> Household:
     """Edit a household or move it to another building of the same community (both in the actor's scope)."""
     require(actor, "household.manage", household)
@@ -303,7 +344,7 @@ def household_update(
     return household
 
 
-# --- people -----------------------------------------------------------------------------------------------------------
+# --- people ---------------------------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -332,8 +373,13 @@ _PHONE_TAKEN = "phone_taken"
 
 @transaction.atomic
 def person_create(
-    *, actor: Actor, community: Community, data: PersonData, household: Household | None = None,
-    relation: str = Relation.OTHER, is_owner: bool = False,
+    *,
+    actor: Actor,
+    community: Community,
+    data: PersonData,
+    household: Household | None = None,
+    relation: str = Relation.OTHER,
+    is_owner: bool = False,
 ) -> Person:
     """Add a resident, optionally straight into a household."""
     require(actor, "person.manage", household if household is not None else community)
@@ -353,8 +399,9 @@ def person_update(*, actor: Actor, person: Person, data: PersonData) -> Person:
     require(actor, "person.manage", person)
     _apply_person(person, data)
     _unique(person.save, _("Another person in this community already has this phone number."), _PHONE_TAKEN)
-    if person.user_id and person.phone and domain.is_mobile(person.phone) and person.user.phone != person.phone:
-        user = person.user
+    user = person.user
+    if user is not None and person.phone and domain.is_mobile(person.phone) and user.phone != person.phone:
+        # the login follows the person's mobile number, so they keep signing in with the number staff see
         user.phone = person.phone
         _unique(user.save, _("This mobile number is already used by another login."), "login_phone_taken")
     audit(actor=actor, action="person.update", obj=person, community_id=person.community_id)
@@ -369,8 +416,13 @@ def person_set_active(*, actor: Actor, person: Person, active: bool, reason: str
     person.save(update_fields=["is_active", "updated_at"])
     if not active and person.user_id:
         User.objects.filter(pk=person.user_id).update(is_active=False)
-    audit(actor=actor, action="person.activate" if active else "person.deactivate", obj=person,
-          community_id=person.community_id, reason=reason)
+    audit(
+        actor=actor,
+        action="person.activate" if active else "person.deactivate",
+        obj=person,
+        community_id=person.community_id,
+        reason=reason,
+    )
     return person
 
 
@@ -378,11 +430,15 @@ def _add_member(*, household: Household, person: Person, relation: str, is_owner
     if relation not in Relation.values:
         raise Invalid(_("Unknown relation."), code="relation_invalid", field="relation")
     if HouseholdMember.objects.filter(household=household, person=person).exists():
-        raise Conflict(_("%(name)s is already a member of this household.") % {"name": person.name},
-                       code="already_member")
+        raise Conflict(
+            _("%(name)s is already a member of this household.") % {"name": person.name}, code="already_member"
+        )
     return _unique(
         lambda: HouseholdMember.objects.create(
-            community_id=household.community_id, household=household, person=person, relation=relation,
+            community_id=household.community_id,
+            household=household,
+            person=person,
+            relation=relation,
             is_owner=is_owner,
         ),
         _("%(name)s is already a member of this household.") % {"name": person.name},
@@ -417,8 +473,14 @@ def member_update(*, actor: Actor, member: HouseholdMember, relation: str, is_ow
 @transaction.atomic
 def member_remove(*, actor: Actor, member: HouseholdMember) -> None:
     require(actor, "household.manage", member.household)
-    audit(actor=actor, action="member.remove", obj=member, community_id=member.community_id,
-          person=member.person_id, household=member.household_id)
+    audit(
+        actor=actor,
+        action="member.remove",
+        obj=member,
+        community_id=member.community_id,
+        person=member.person_id,
+        household=member.household_id,
+    )
     member.delete()
 
 
@@ -442,7 +504,7 @@ def person_move(
     return member
 
 
-# --- teams, merchants, partner units ------------------------------------------------------------------------------------
+# --- teams, merchants, partner units --------------------------------------------------------------------------------
 
 
 @transaction.atomic
@@ -452,8 +514,9 @@ def team_create(
     require(actor, "team.manage", community)
     _same_community(community.id, leader, "leader")
     team = _unique(
-        lambda: Team.objects.create(community=community, name=_clean_name(name), description=description,
-                                    leader=leader),
+        lambda: Team.objects.create(
+            community=community, name=_clean_name(name), description=description, leader=leader
+        ),
         _("This community already has a team with that name."),
         "team_exists",
     )
@@ -480,8 +543,9 @@ def team_member_add(*, actor: Actor, team: Team, person: Person, duty_role: str 
     if duty_role and duty_role not in DutyRole.values:
         raise Invalid(_("Unknown duty role."), code="duty_role_invalid", field="duty_role")
     member = _unique(
-        lambda: TeamMember.objects.create(community_id=team.community_id, team=team, person=person,
-                                          duty_role=duty_role),
+        lambda: TeamMember.objects.create(
+            community_id=team.community_id, team=team, person=person, duty_role=duty_role
+        ),
         _("%(name)s is already in this team.") % {"name": person.name},
         "already_in_team",
     )
@@ -492,8 +556,9 @@ def team_member_add(*, actor: Actor, team: Team, person: Person, duty_role: str 
 @transaction.atomic
 def team_member_remove(*, actor: Actor, member: TeamMember) -> None:
     require(actor, "team.manage", member.team)
-    audit(actor=actor, action="team.member_remove", obj=member, community_id=member.community_id,
-          person=member.person_id)
+    audit(
+        actor=actor, action="team.member_remove", obj=member, community_id=member.community_id, person=member.person_id
+    )
     member.delete()
 
 
@@ -549,7 +614,7 @@ def partner_update(*, actor: Actor, partner: PartnerUnit, **fields: Any) -> Part
     return partner
 
 
-# --- logins, roles, tokens --------------------------------------------------------------------------------------------
+# --- logins, roles, tokens ------------------------------------------------------------------------------------------
 
 
 def _check_password(password: str, user: User | None = None) -> None:
@@ -620,8 +685,7 @@ def password_change(*, user: User, old_password: str, new_password: str) -> User
     if not user.check_password(old_password):
         raise Invalid(_("The current password is wrong."), code="password_wrong", field="old_password")
     if old_password == new_password:
-        raise Invalid(_("Choose a password different from the old one."), code="password_same",
-                      field="new_password")
+        raise Invalid(_("Choose a password different from the old one."), code="password_same", field="new_password")
     _check_password(new_password, user)
     user.set_password(new_password)
     user.must_change_password = False
@@ -634,8 +698,9 @@ def _scope_object_for(role: str, scope: Any) -> dict[str, Any]:
     level = ROLE_SCOPE.get(role)
     expected = {"street": Street, "community": Community, "grid": Grid, "building": Building, "merchant": Merchant}
     if level is None or not isinstance(scope, expected[level]):
-        raise Invalid(_("This role is held in a %(level)s.") % {"level": level}, code="role_scope_mismatch",
-                      field="scope")
+        raise Invalid(
+            _("This role is held in a %(level)s.") % {"level": level}, code="role_scope_mismatch", field="scope"
+        )
     return {level: scope}
 
 
@@ -668,8 +733,14 @@ def role_revoke(*, actor: Actor, assignment: RoleAssignment) -> None:
         raise NotFound()
     if assignment.user_id == getattr(actor.user, "pk", None):
         raise Invalid(_("You cannot remove your own role."), code="role_self_revoke")
-    audit(actor=actor, action="role.revoke", obj=assignment, community_id=getattr(scope, "community_id", None),
-          role=assignment.role, user=assignment.user_id)
+    audit(
+        actor=actor,
+        action="role.revoke",
+        obj=assignment,
+        community_id=getattr(scope, "community_id", None),
+        role=assignment.role,
+        user=assignment.user_id,
+    )
     assignment.delete()
 
 

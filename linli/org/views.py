@@ -59,7 +59,7 @@ from linli.org.models import (
     User,
 )
 
-# --- helpers ----------------------------------------------------------------------------------------------------------
+# --- helpers --------------------------------------------------------------------------------------------------------
 
 
 def current_community(request: HttpRequest, actor: Actor) -> Community:
@@ -80,12 +80,18 @@ def _in_community(request: HttpRequest, actor: Actor, community: Community) -> d
     }
 
 
+def _signed_in(request: HttpRequest) -> User:
+    """The signed-in user (views that call this are behind @login_required)."""
+    assert isinstance(request.user, User)
+    return request.user
+
+
 def _phone_for(actor: Actor, person: Person) -> str:
     """The phone number as this actor may see it: in full for those who need it, masked for everyone else."""
     return selectors.phones_for(actor, [person])[person.pk]
 
 
-# --- sign-in and my account ---------------------------------------------------------------------------------------------
+# --- sign-in and my account -----------------------------------------------------------------------------------------
 
 
 class LoginView(auth_views.LoginView):
@@ -99,9 +105,11 @@ def password_change(request: HttpRequest) -> HttpResponse:
     form = PasswordChangeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
-        user = request.user
-        changed = attempt(form, lambda: services.password_change(
-            user=user, old_password=d["old_password"], new_password=d["new_password"]))  # type: ignore[arg-type]
+        user = _signed_in(request)
+        changed = attempt(
+            form,
+            lambda: services.password_change(user=user, old_password=d["old_password"], new_password=d["new_password"]),
+        )
         if changed is not None:
             update_session_auth_hash(request, changed)
             messages.success(request, _("Your password has been changed."))
@@ -112,14 +120,14 @@ def password_change(request: HttpRequest) -> HttpResponse:
 @login_required
 def account(request: HttpRequest) -> HttpResponse:
     actor = get_actor(request)
-    assignments = RoleAssignment.objects.filter(user=request.user).select_related(
+    assignments = RoleAssignment.objects.filter(user=_signed_in(request)).select_related(
         "street", "community", "grid", "building", "merchant"
     )
     person = Person.objects.filter(id=actor.person_id).first() if actor.person_id else None
     return render(request, "org/account.html", {"assignments": assignments, "person": person})
 
 
-# --- home per role ---------------------------------------------------------------------------------------------------------
+# --- home per role --------------------------------------------------------------------------------------------------
 
 
 @login_required
@@ -161,7 +169,7 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, template, ctx)
 
 
-# --- the hierarchy -----------------------------------------------------------------------------------------------------------
+# --- the hierarchy --------------------------------------------------------------------------------------------------
 
 
 @login_required
@@ -174,18 +182,20 @@ def structure(request: HttpRequest) -> HttpResponse:
     by_grid: dict[int, list[Building]] = {}
     for b in buildings:
         by_grid.setdefault(b.grid_id, []).append(b)
-    return render(request, "org/structure.html", {
-        **_in_community(request, actor, community),
-        "grids": [(g, by_grid.get(g.id, [])) for g in grids],
-        "compounds": selectors.compounds(actor, community=community),
-        "counts": selectors.community_counts(community),
-        "can_manage": can(actor, "org.manage", community),
-    })
+    return render(
+        request,
+        "org/structure.html",
+        {
+            **_in_community(request, actor, community),
+            "grids": [(g, by_grid.get(g.id, [])) for g in grids],
+            "compounds": selectors.compounds(actor, community=community),
+            "counts": selectors.community_counts(community),
+            "can_manage": can(actor, "org.manage", community),
+        },
+    )
 
 
-def _edit_page(
-    request: HttpRequest, *, title: str, form: Any, save: Any, done_url: str, back_url: str
-) -> HttpResponse:
+def _edit_page(request: HttpRequest, *, title: str, form: Any, save: Any, done_url: str, back_url: str) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         result = attempt(form, lambda: save(form.cleaned_data))
         if result is not None:
@@ -210,11 +220,18 @@ def grid_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     def save(d: dict[str, Any]) -> Grid:
         if grid:
             return services.grid_update(actor=actor, grid=grid, name=d["name"], number=d["number"], parent=d["parent"])
-        return services.grid_create(actor=actor, community=community, name=d["name"], number=d["number"],
-                                    parent=d["parent"])
+        return services.grid_create(
+            actor=actor, community=community, name=d["name"], number=d["number"], parent=d["parent"]
+        )
 
-    return _edit_page(request, title=_("Edit grid") if grid else _("New grid"), form=form, save=save,
-                      done_url=_structure_url(community), back_url=_structure_url(community))
+    return _edit_page(
+        request,
+        title=_("Edit grid") if grid else _("New grid"),
+        form=form,
+        save=save,
+        done_url=_structure_url(community),
+        back_url=_structure_url(community),
+    )
 
 
 @login_required
@@ -224,20 +241,44 @@ def compound_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     community = compound.community if compound else current_community(request, actor)
     require(actor, "org.manage", compound or community)
     initial = (
-        {"name": compound.name, "grid": compound.grid_id, "address": compound.address,
-         "property_company": compound.property_company} if compound else {}
+        {
+            "name": compound.name,
+            "grid": compound.grid_id,
+            "address": compound.address,
+            "property_company": compound.property_company,
+        }
+        if compound
+        else {}
     )
     form = CompoundForm(request.POST or None, initial=initial, actor=actor, community=community)
 
     def save(d: dict[str, Any]) -> Compound:
         if compound:
-            return services.compound_update(actor=actor, compound=compound, name=d["name"], grid=d["grid"],
-                                            address=d["address"], property_company=d["property_company"])
-        return services.compound_create(actor=actor, community=community, name=d["name"], grid=d["grid"],
-                                        address=d["address"], property_company=d["property_company"])
+            return services.compound_update(
+                actor=actor,
+                compound=compound,
+                name=d["name"],
+                grid=d["grid"],
+                address=d["address"],
+                property_company=d["property_company"],
+            )
+        return services.compound_create(
+            actor=actor,
+            community=community,
+            name=d["name"],
+            grid=d["grid"],
+            address=d["address"],
+            property_company=d["property_company"],
+        )
 
-    return _edit_page(request, title=_("Edit compound") if compound else _("New compound"), form=form, save=save,
-                      done_url=_structure_url(community), back_url=_structure_url(community))
+    return _edit_page(
+        request,
+        title=_("Edit compound") if compound else _("New compound"),
+        form=form,
+        save=save,
+        done_url=_structure_url(community),
+        back_url=_structure_url(community),
+    )
 
 
 @login_required
@@ -248,22 +289,36 @@ def building_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     require(actor, "org.manage", building or community)
     initial = (
         {"name": building.name, "grid": building.grid_id, "compound": building.compound_id, "floors": building.floors}
-        if building else {"grid": request.GET.get("grid")}
+        if building
+        else {"grid": request.GET.get("grid")}
     )
     form = BuildingForm(request.POST or None, initial=initial, actor=actor, community=community)
 
     def save(d: dict[str, Any]) -> Building:
         if building:
-            return services.building_update(actor=actor, building=building, name=d["name"], grid=d["grid"],
-                                            compound=d["compound"], floors=d["floors"])
-        return services.building_create(actor=actor, community=community, name=d["name"], grid=d["grid"],
-                                        compound=d["compound"], floors=d["floors"])
+            return services.building_update(
+                actor=actor,
+                building=building,
+                name=d["name"],
+                grid=d["grid"],
+                compound=d["compound"],
+                floors=d["floors"],
+            )
+        return services.building_create(
+            actor=actor, community=community, name=d["name"], grid=d["grid"], compound=d["compound"], floors=d["floors"]
+        )
 
-    return _edit_page(request, title=_("Edit or move building") if building else _("New building"), form=form,
-                      save=save, done_url=_structure_url(community), back_url=_structure_url(community))
+    return _edit_page(
+        request,
+        title=_("Edit or move building") if building else _("New building"),
+        form=form,
+        save=save,
+        done_url=_structure_url(community),
+        back_url=_structure_url(community),
+    )
 
 
-# --- households ----------------------------------------------------------------------------------------------------------------
+# --- households -----------------------------------------------------------------------------------------------------
 
 
 @login_required
@@ -276,17 +331,30 @@ def households(request: HttpRequest) -> HttpResponse:
         building = selectors.get_visible(actor, Building, request.GET["building"])
     q = request.GET.get("q", "")[:50]
     page = paginate(request, selectors.households(actor, community=community, building=building, q=q))
-    return render(request, "org/households.html", {
-        **_in_community(request, actor, community),
-        "page": page, "q": q, "building": building, "qs": query_string_without_page(request),
-        "buildings": selectors.buildings(actor, community=community),
-        "can_add": actor.has_role(Role.STREET_ADMIN, Role.COMMUNITY_STAFF, Role.GRID_CHIEF, Role.GRID_WORKER),
-    })
+    return render(
+        request,
+        "org/households.html",
+        {
+            **_in_community(request, actor, community),
+            "page": page,
+            "q": q,
+            "building": building,
+            "qs": query_string_without_page(request),
+            "buildings": selectors.buildings(actor, community=community),
+            "can_add": actor.has_role(Role.STREET_ADMIN, Role.COMMUNITY_STAFF, Role.GRID_CHIEF, Role.GRID_WORKER),
+        },
+    )
 
 
 def _household_initial(h: Household) -> dict[str, Any]:
-    return {"building": h.building_id, "unit": h.unit, "room": h.room, "address": h.address,
-            "floor_area": h.floor_area, "note": h.note}
+    return {
+        "building": h.building_id,
+        "unit": h.unit,
+        "room": h.room,
+        "address": h.address,
+        "floor_area": h.floor_area,
+        "note": h.note,
+    }
 
 
 @login_required
@@ -323,12 +391,16 @@ def household_detail(request: HttpRequest, pk: int) -> HttpResponse:
     household = selectors.get_visible(actor, Household, pk)
     members = list(selectors.members_of(actor, household))
     phones = selectors.phones_for(actor, [m.person for m in members])
-    return render(request, "org/household_detail.html", {
-        "household": household,
-        "members": [(m, phones[m.person_id]) for m in members],
-        "can_manage": can(actor, "household.manage", household),
-        "owner_area": household.floor_area,
-    })
+    return render(
+        request,
+        "org/household_detail.html",
+        {
+            "household": household,
+            "members": [(m, phones[m.person_id]) for m in members],
+            "can_manage": can(actor, "household.manage", household),
+            "owner_area": household.floor_area,
+        },
+    )
 
 
 @login_required
@@ -339,17 +411,29 @@ def household_person_add(request: HttpRequest, pk: int) -> HttpResponse:
     form = PersonInHouseholdForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
-        person = attempt(form, lambda: services.person_create(
-            actor=actor, community=household.community, data=form.person_data(), household=household,
-            relation=d["relation"], is_owner=d["is_owner"],
-        ))
+        person = attempt(
+            form,
+            lambda: services.person_create(
+                actor=actor,
+                community=household.community,
+                data=form.person_data(),
+                household=household,
+                relation=d["relation"],
+                is_owner=d["is_owner"],
+            ),
+        )
         if person is not None:
             messages.success(request, _("%(name)s has been added.") % {"name": person.name})
             return redirect("org:household_detail", pk=household.pk)
-    return render(request, "org/form.html", {
-        "form": form, "title": _("Add a person to %(household)s") % {"household": household},
-        "back_url": reverse("org:household_detail", args=[household.pk]),
-    })
+    return render(
+        request,
+        "org/form.html",
+        {
+            "form": form,
+            "title": _("Add a person to %(household)s") % {"household": household},
+            "back_url": reverse("org:household_detail", args=[household.pk]),
+        },
+    )
 
 
 @login_required
@@ -364,7 +448,7 @@ def member_remove(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("org:household_detail", pk=member.household_id)
 
 
-# --- people ----------------------------------------------------------------------------------------------------------------------
+# --- people ---------------------------------------------------------------------------------------------------------
 
 
 @login_required
@@ -381,11 +465,18 @@ def people(request: HttpRequest) -> HttpResponse:
     page = paginate(request, selectors.people(actor, community=community, q=q, tag=tag))
     phones = selectors.phones_for(actor, list(page.object_list))
     rows = [(p, phones[p.pk]) for p in page.object_list]
-    return render(request, "org/people.html", {
-        **_in_community(request, actor, community),
-        "form": form, "page": page, "rows": rows, "qs": query_string_without_page(request),
-        "can_add": actor.has_role(Role.STREET_ADMIN, Role.COMMUNITY_STAFF, Role.GRID_CHIEF, Role.GRID_WORKER),
-    })
+    return render(
+        request,
+        "org/people.html",
+        {
+            **_in_community(request, actor, community),
+            "form": form,
+            "page": page,
+            "rows": rows,
+            "qs": query_string_without_page(request),
+            "can_add": actor.has_role(Role.STREET_ADMIN, Role.COMMUNITY_STAFF, Role.GRID_CHIEF, Role.GRID_WORKER),
+        },
+    )
 
 
 @login_required
@@ -397,29 +488,33 @@ def person_create(request: HttpRequest) -> HttpResponse:
     require(actor, "person.manage", community)
     form = PersonForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        person = attempt(form, lambda: services.person_create(actor=actor, community=community,
-                                                              data=form.person_data()))
+        person = attempt(
+            form, lambda: services.person_create(actor=actor, community=community, data=form.person_data())
+        )
         if person is not None:
             messages.success(request, _("%(name)s has been added.") % {"name": person.name})
             return redirect("org:person_detail", pk=person.pk)
-    return render(request, "org/form.html", {"form": form, "title": _("New person"),
-                                             "back_url": reverse("org:people")})
+    return render(request, "org/form.html", {"form": form, "title": _("New person"), "back_url": reverse("org:people")})
 
 
 @login_required
 def person_detail(request: HttpRequest, pk: int) -> HttpResponse:
     actor = get_actor(request)
     person = selectors.get_visible(actor, Person, pk)
-    return render(request, "org/person_detail.html", {
-        "person": person,
-        "phone": _phone_for(actor, person),
-        "memberships": selectors.memberships_of(person),
-        "teams": TeamMember.objects.filter(person=person).select_related("team"),
-        "can_manage": can(actor, "person.manage", person),
-        "can_account": can(actor, "account.manage", person),
-        "is_self": actor.person_id == person.pk,
-        "temporary_password": request.session.pop(f"temp-password-{person.pk}", None),
-    })
+    return render(
+        request,
+        "org/person_detail.html",
+        {
+            "person": person,
+            "phone": _phone_for(actor, person),
+            "memberships": selectors.memberships_of(person),
+            "teams": TeamMember.objects.filter(person=person).select_related("team"),
+            "can_manage": can(actor, "person.manage", person),
+            "can_account": can(actor, "account.manage", person),
+            "is_self": actor.person_id == person.pk,
+            "temporary_password": request.session.pop(f"temp-password-{person.pk}", None),
+        },
+    )
 
 
 @login_required
@@ -427,11 +522,19 @@ def person_edit(request: HttpRequest, pk: int) -> HttpResponse:
     actor = get_actor(request)
     person = selectors.get_visible(actor, Person, pk)
     require(actor, "person.manage", person)
-    initial = {"name": person.name, "phone": person.phone, "gender": person.gender, "birth_year": person.birth_year,
-               "tags": person.tag_list, "note": person.note}
+    initial = {
+        "name": person.name,
+        "phone": person.phone,
+        "gender": person.gender,
+        "birth_year": person.birth_year,
+        "tags": person.tag_list,
+        "note": person.note,
+    }
     form = PersonForm(request.POST or None, initial=initial)
     return _edit_page(
-        request, title=_("Edit %(name)s") % {"name": person.name}, form=form,
+        request,
+        title=_("Edit %(name)s") % {"name": person.name},
+        form=form,
         save=lambda d: services.person_update(actor=actor, person=person, data=form.person_data()),
         done_url=reverse("org:person_detail", args=[person.pk]),
         back_url=reverse("org:person_detail", args=[person.pk]),
@@ -445,9 +548,12 @@ def person_move(request: HttpRequest, pk: int) -> HttpResponse:
     require(actor, "person.manage", person)
     form = MoveForm(request.POST or None, actor=actor, community=person.community)
     return _edit_page(
-        request, title=_("Move %(name)s to another household") % {"name": person.name}, form=form,
-        save=lambda d: services.person_move(actor=actor, person=person, to_household=d["household"],
-                                            relation=d["relation"], is_owner=d["is_owner"]),
+        request,
+        title=_("Move %(name)s to another household") % {"name": person.name},
+        form=form,
+        save=lambda d: services.person_move(
+            actor=actor, person=person, to_household=d["household"], relation=d["relation"], is_owner=d["is_owner"]
+        ),
         done_url=reverse("org:person_detail", args=[person.pk]),
         back_url=reverse("org:person_detail", args=[person.pk]),
     )
@@ -462,10 +568,12 @@ def member_edit(request: HttpRequest, pk: int) -> HttpResponse:
     require(actor, "household.manage", member.household)
     form = MemberFieldsForm(request.POST or None, initial={"relation": member.relation, "is_owner": member.is_owner})
     return _edit_page(
-        request, title=_("%(name)s in %(household)s") % {"name": member.person.name, "household": member.household},
+        request,
+        title=_("%(name)s in %(household)s") % {"name": member.person.name, "household": member.household},
         form=form,
-        save=lambda d: services.member_update(actor=actor, member=member, relation=d["relation"],
-                                              is_owner=d["is_owner"]),
+        save=lambda d: services.member_update(
+            actor=actor, member=member, relation=d["relation"], is_owner=d["is_owner"]
+        ),
         done_url=reverse("org:household_detail", args=[member.household_id]),
         back_url=reverse("org:household_detail", args=[member.household_id]),
     )
@@ -479,7 +587,9 @@ def person_login(request: HttpRequest, pk: int) -> HttpResponse:
     require(actor, "account.manage", person)
     form = LoginCreateForm(request.POST or None)
     return _edit_page(
-        request, title=_("Give %(name)s a login") % {"name": person.name}, form=form,
+        request,
+        title=_("Give %(name)s a login") % {"name": person.name},
+        form=form,
         save=lambda d: services.login_create_for_person(actor=actor, person=person, password=d["password"]),
         done_url=reverse("org:person_detail", args=[person.pk]),
         back_url=reverse("org:person_detail", args=[person.pk]),
@@ -511,7 +621,7 @@ def person_active(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("org:person_detail", pk=person.pk)
 
 
-# --- teams, merchants, partners ------------------------------------------------------------------------------------------------
+# --- teams, merchants, partners -------------------------------------------------------------------------------------
 
 
 @login_required
@@ -519,11 +629,15 @@ def teams(request: HttpRequest) -> HttpResponse:
     actor = get_actor(request)
     require_any(actor, "team.view")
     community = current_community(request, actor)
-    return render(request, "org/teams.html", {
-        **_in_community(request, actor, community),
-        "teams": selectors.teams(actor, community=community),
-        "can_manage": can(actor, "team.manage", community),
-    })
+    return render(
+        request,
+        "org/teams.html",
+        {
+            **_in_community(request, actor, community),
+            "teams": selectors.teams(actor, community=community),
+            "can_manage": can(actor, "team.manage", community),
+        },
+    )
 
 
 @login_required
@@ -537,13 +651,15 @@ def team_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
 
     def save(d: dict[str, Any]) -> Team:
         if team:
-            return services.team_update(actor=actor, team=team, name=d["name"], description=d["description"],
-                                        leader=team.leader)
+            return services.team_update(
+                actor=actor, team=team, name=d["name"], description=d["description"], leader=team.leader
+            )
         return services.team_create(actor=actor, community=community, name=d["name"], description=d["description"])
 
     url = f"{reverse('org:teams')}?community={community.id}"
-    return _edit_page(request, title=_("Edit team") if team else _("New team"), form=form, save=save,
-                      done_url=url, back_url=url)
+    return _edit_page(
+        request, title=_("Edit team") if team else _("New team"), form=form, save=save, done_url=url, back_url=url
+    )
 
 
 @login_required
@@ -558,17 +674,30 @@ def team_detail(request: HttpRequest, pk: int) -> HttpResponse:
         candidates = selectors.people(actor, community=team.community, q=q)[:20]
     if request.method == "POST" and can_manage and form.is_valid():
         person = selectors.get_visible(actor, Person, form.cleaned_data["person_id"])
-        added = attempt(form, lambda: services.team_member_add(
-            actor=actor, team=team, person=person, duty_role=form.cleaned_data["duty_role"]))
+        added = attempt(
+            form,
+            lambda: services.team_member_add(
+                actor=actor, team=team, person=person, duty_role=form.cleaned_data["duty_role"]
+            ),
+        )
         if added is not None:
             messages.success(request, _("%(name)s has joined the team.") % {"name": person.name})
             return redirect("org:team_detail", pk=team.pk)
     elif request.method == "POST" and not can_manage:
         raise Forbidden()
     members = team.members.select_related("person").order_by("duty_role", "person__name")
-    return render(request, "org/team_detail.html", {
-        "team": team, "members": members, "can_manage": can_manage, "form": form, "q": q, "candidates": candidates,
-    })
+    return render(
+        request,
+        "org/team_detail.html",
+        {
+            "team": team,
+            "members": members,
+            "can_manage": can_manage,
+            "form": form,
+            "q": q,
+            "candidates": candidates,
+        },
+    )
 
 
 @login_required
@@ -586,23 +715,33 @@ def _simple_list(request: HttpRequest, *, action: str, manage: str, rows: Any, t
     actor = get_actor(request)
     require_any(actor, action)
     community = current_community(request, actor)
-    return render(request, template, {
-        **_in_community(request, actor, community),
-        "rows": rows(actor, community=community),
-        "can_manage": can(actor, manage, community),
-    })
+    return render(
+        request,
+        template,
+        {
+            **_in_community(request, actor, community),
+            "rows": rows(actor, community=community),
+            "can_manage": can(actor, manage, community),
+        },
+    )
 
 
 @login_required
 def merchants(request: HttpRequest) -> HttpResponse:
-    return _simple_list(request, action="merchant.view", manage="merchant.manage", rows=selectors.merchants,
-                        template="org/merchants.html")
+    return _simple_list(
+        request,
+        action="merchant.view",
+        manage="merchant.manage",
+        rows=selectors.merchants,
+        template="org/merchants.html",
+    )
 
 
 @login_required
 def partners(request: HttpRequest) -> HttpResponse:
-    return _simple_list(request, action="partner.view", manage="partner.manage", rows=selectors.partners,
-                        template="org/partners.html")
+    return _simple_list(
+        request, action="partner.view", manage="partner.manage", rows=selectors.partners, template="org/partners.html"
+    )
 
 
 def _fields_of(obj: Model | None, form_class: Any) -> dict[str, Any]:
@@ -623,8 +762,14 @@ def merchant_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
         return services.merchant_create(actor=actor, community=community, **d)
 
     url = f"{reverse('org:merchants')}?community={community.id}"
-    return _edit_page(request, title=_("Edit merchant") if merchant else _("New caring merchant"), form=form,
-                      save=save, done_url=url, back_url=url)
+    return _edit_page(
+        request,
+        title=_("Edit merchant") if merchant else _("New caring merchant"),
+        form=form,
+        save=save,
+        done_url=url,
+        back_url=url,
+    )
 
 
 @login_required
@@ -641,11 +786,17 @@ def partner_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
         return services.partner_create(actor=actor, community=community, **d)
 
     url = f"{reverse('org:partners')}?community={community.id}"
-    return _edit_page(request, title=_("Edit partner unit") if partner else _("New partner unit"), form=form,
-                      save=save, done_url=url, back_url=url)
+    return _edit_page(
+        request,
+        title=_("Edit partner unit") if partner else _("New partner unit"),
+        form=form,
+        save=save,
+        done_url=url,
+        back_url=url,
+    )
 
 
-# --- roles and API tokens ---------------------------------------------------------------------------------------------------
+# --- roles and API tokens -------------------------------------------------------------------------------------------
 
 
 def _user_by_phone(form: Any, phone: str) -> User | None:
@@ -664,24 +815,39 @@ def roles(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         user = _user_by_phone(form, form.cleaned_data["phone"])
         level, _sep, scope_id = form.cleaned_data["scope"].partition(":")
-        model = {"community": Community, "grid": Grid, "building": Building, "merchant": Merchant}[level]
-        scope = selectors.get_visible(actor, model, scope_id)
-        if user is not None and attempt(
-            form, lambda: services.role_grant(actor=actor, user=user, role=form.cleaned_data["role"], scope=scope)
-        ):
+        models: dict[str, type[Model]] = {
+            "community": Community,
+            "grid": Grid,
+            "building": Building,
+            "merchant": Merchant,
+        }
+        scope = selectors.get_visible(actor, models[level], scope_id)
+        granted: RoleAssignment | None = None
+        if user is not None:
+            role = form.cleaned_data["role"]
+            granted = attempt(form, lambda: services.role_grant(actor=actor, user=user, role=role, scope=scope))
+        if granted is not None:
             messages.success(request, _("The role has been given."))
             return redirect(f"{reverse('org:roles')}?community={community.id}")
     assignments = [
-        ra for ra in RoleAssignment.objects.select_related("user", "community", "grid", "building", "merchant", "street")
-        .filter(community=community)
+        ra
+        for ra in RoleAssignment.objects.select_related(
+            "user", "community", "grid", "building", "merchant", "street"
+        ).filter(community=community)
         | RoleAssignment.objects.filter(grid__community=community)
         | RoleAssignment.objects.filter(building__community=community)
         | RoleAssignment.objects.filter(merchant__community=community)
         if ra.scope_object is not None and can(actor, "role.manage", ra.scope_object)
     ]
-    return render(request, "org/roles.html", {
-        **_in_community(request, actor, community), "form": form, "assignments": assignments,
-    })
+    return render(
+        request,
+        "org/roles.html",
+        {
+            **_in_community(request, actor, community),
+            "form": form,
+            "assignments": assignments,
+        },
+    )
 
 
 @login_required
@@ -705,13 +871,17 @@ def tokens(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         user = _user_by_phone(form, form.cleaned_data["phone"])
         if user is not None:
-            issued = attempt(form, lambda: services.api_token_issue(actor=actor, user=user,
-                                                                    name=form.cleaned_data["name"]))
+            issued = attempt(
+                form, lambda: services.api_token_issue(actor=actor, user=user, name=form.cleaned_data["name"])
+            )
             if issued is not None:
                 new_key = issued[1]
                 form = TokenIssueForm()
-    rows = [t for t in ApiToken.objects.select_related("user", "issued_by").order_by("-created_at")[:500]
-            if t.issued_by_id == request.user.pk or account_may_be_managed(actor, t.user)]
+    rows = [
+        t
+        for t in ApiToken.objects.select_related("user", "issued_by").order_by("-created_at")[:500]
+        if t.issued_by_id == request.user.pk or account_may_be_managed(actor, t.user)
+    ]
     return render(request, "org/tokens.html", {"form": form, "rows": rows, "new_key": new_key})
 
 

@@ -19,8 +19,17 @@ from linli.common.testing import client_for
 from linli.org.models import ApiToken, HouseholdMember, Person, RoleAssignment, TeamMember
 
 ALL_USERS = (
-    "street_admin", "staff_a", "staff_b", "staff_c", "grid_chief_a1", "grid_worker_a1", "grid_worker_a2",
-    "steward_a1", "auditor_a", "merchant_op_a", "resident_a1",
+    "street_admin",
+    "staff_a",
+    "staff_b",
+    "staff_c",
+    "grid_chief_a1",
+    "grid_worker_a1",
+    "grid_worker_a2",
+    "steward_a1",
+    "auditor_a",
+    "merchant_op_a",
+    "resident_a1",
 )
 EVERYONE = frozenset(ALL_USERS)
 A_STAFF = frozenset({"street_admin", "staff_a"})
@@ -73,7 +82,9 @@ PAGES: list[Page] = [
     Page("org:household_person_add", A_STAFF | A1_GRID, args=lambda w: [w.hA1.id]),
     Page("org:member_edit", A_STAFF | A1_GRID, args=lambda w: [HouseholdMember.objects.get(person=w.pA1).id]),
     Page(
-        "org:member_remove", A_STAFF | A1_GRID, method="POST",
+        "org:member_remove",
+        A_STAFF | A1_GRID,
+        method="POST",
         args=lambda w: [HouseholdMember.objects.get(person=w.pA1).id],
         unchanged=lambda w: HouseholdMember.objects.filter(person=w.pA1).exists(),
     ),
@@ -85,19 +96,29 @@ PAGES: list[Page] = [
     Page("org:person_move", A_STAFF | A1_GRID, args=lambda w: [w.pA1.id]),
     Page("org:person_login", A_STAFF, args=lambda w: [w.pA2.id]),
     Page(
-        "org:person_password_reset", A_STAFF, method="POST", args=lambda w: [w.pA1.id],
+        "org:person_password_reset",
+        A_STAFF,
+        method="POST",
+        args=lambda w: [w.pA1.id],
         unchanged=lambda w: not type(w.resident_a1).objects.get(pk=w.resident_a1.pk).must_change_password,
     ),
     Page(
-        "org:person_active", A_STAFF | A1_GRID, method="POST", args=lambda w: [w.pA1.id],
-        data=lambda w: {"active": "0"}, unchanged=lambda w: Person.objects.get(pk=w.pA1.pk).is_active,
+        "org:person_active",
+        A_STAFF | A1_GRID,
+        method="POST",
+        args=lambda w: [w.pA1.id],
+        data=lambda w: {"active": "0"},
+        unchanged=lambda w: Person.objects.get(pk=w.pA1.pk).is_active,
     ),
     Page("org:teams", A_READERS | {"resident_a1"}, query=in_a),
     Page("org:team_create", A_STAFF, query=in_a),
     Page("org:team_detail", A_READERS | {"resident_a1"}, args=lambda w: [w.teamA.id]),
     Page("org:team_edit", A_STAFF, args=lambda w: [w.teamA.id]),
     Page(
-        "org:team_member_remove", A_STAFF, method="POST", args=lambda w: [TeamMember.objects.get(team=w.teamA).id],
+        "org:team_member_remove",
+        A_STAFF,
+        method="POST",
+        args=lambda w: [TeamMember.objects.get(team=w.teamA).id],
         unchanged=lambda w: TeamMember.objects.filter(team=w.teamA).exists(),
     ),
     Page("org:merchants", A_ALL, query=in_a),
@@ -108,13 +129,18 @@ PAGES: list[Page] = [
     Page("org:partner_edit", A_STAFF, args=lambda w: [w.partnerA.id]),
     Page("org:roles", A_STAFF, query=in_a),
     Page(
-        "org:role_revoke", A_STAFF, method="POST",
+        "org:role_revoke",
+        A_STAFF,
+        method="POST",
         args=lambda w: [RoleAssignment.objects.get(user=w.steward_a1).id],
         unchanged=lambda w: RoleAssignment.objects.filter(user=w.steward_a1).exists(),
     ),
     Page("org:tokens", ANY_STAFF),
     Page(
-        "org:token_revoke", A_STAFF, method="POST", args=lambda w: [_token(w).id],
+        "org:token_revoke",
+        A_STAFF,
+        method="POST",
+        args=lambda w: [_token(w).id],
         unchanged=lambda w: ApiToken.objects.filter(revoked_at__isnull=True).exists(),
     ),
     Page("roster:index", A_STAFF | {"auditor_a"}, query=in_a),  # auditors only export

@@ -10,14 +10,25 @@ from linli.org.models import Household, HouseholdMember, Person
 
 def test_staff_adds_household_and_person(world):
     c = client_for(world.staff_a)
-    r = c.post(reverse("org:household_create") + f"?community={world.A.id}",
-               {"building": world.bA1.id, "unit": "3单元", "room": "602", "floor_area": "88.5"})
+    r = c.post(
+        reverse("org:household_create") + f"?community={world.A.id}",
+        {"building": world.bA1.id, "unit": "3单元", "room": "602", "floor_area": "88.5"},
+    )
     assert r.status_code == 302
     h = Household.objects.get(building=world.bA1, room="602")
     assert h.address.endswith("3单元602") and str(h.floor_area) == "88.50"
-    r = c.post(reverse("org:household_person_add", args=[h.id]),
-               {"name": "周桂芳", "phone": "139 0000 0021", "gender": "F", "birth_year": "1950",
-                "tags": ["elder_alone"], "relation": "head", "is_owner": "on"})
+    r = c.post(
+        reverse("org:household_person_add", args=[h.id]),
+        {
+            "name": "周桂芳",
+            "phone": "139 0000 0021",
+            "gender": "F",
+            "birth_year": "1950",
+            "tags": ["elder_alone"],
+            "relation": "head",
+            "is_owner": "on",
+        },
+    )
     assert r.status_code == 302
     p = Person.objects.get(name="周桂芳")
     assert p.phone == "13900000021" and p.tag_list == ["elder_alone"]
@@ -26,8 +37,10 @@ def test_staff_adds_household_and_person(world):
 
 def test_bad_phone_shows_inline_error_in_chinese(world):
     c = client_for(world.staff_a)
-    r = c.post(reverse("org:household_person_add", args=[world.hA1.id]),
-               {"name": "错号", "phone": "12345", "relation": "other"})
+    r = c.post(
+        reverse("org:household_person_add", args=[world.hA1.id]),
+        {"name": "错号", "phone": "12345", "relation": "other"},
+    )
     assert r.status_code == 200
     assert "不是有效的" in r.content.decode()
     assert not Person.objects.filter(name="错号").exists()
@@ -36,15 +49,20 @@ def test_bad_phone_shows_inline_error_in_chinese(world):
 def test_bad_phone_error_in_english(world):
     c = client_for(world.staff_a)
     c.cookies["django_language"] = "en"
-    r = c.post(reverse("org:household_person_add", args=[world.hA1.id]),
-               {"name": "错号", "phone": "12345", "relation": "other"}, HTTP_ACCEPT_LANGUAGE="en")
+    r = c.post(
+        reverse("org:household_person_add", args=[world.hA1.id]),
+        {"name": "错号", "phone": "12345", "relation": "other"},
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
     assert "is not a valid phone number" in r.content.decode()
 
 
 def test_duplicate_room_is_an_inline_error(world):
     c = client_for(world.staff_a)
-    r = c.post(reverse("org:household_create") + f"?community={world.A.id}",
-               {"building": world.bA1.id, "unit": "1单元", "room": "101"})
+    r = c.post(
+        reverse("org:household_create") + f"?community={world.A.id}",
+        {"building": world.bA1.id, "unit": "1单元", "room": "101"},
+    )
     assert r.status_code == 200 and "error" in r.content.decode()
     assert Household.objects.filter(building=world.bA1, room="101").count() == 1
 
@@ -58,7 +76,10 @@ def test_people_search_by_name_and_phone_tail(world):
 
 
 def test_phone_masked_for_auditor_full_for_staff(world):
-    assert "13800000001" in client_for(world.staff_a).get(reverse("org:person_detail", args=[world.pA1.id])).content.decode()
+    assert (
+        "13800000001"
+        in client_for(world.staff_a).get(reverse("org:person_detail", args=[world.pA1.id])).content.decode()
+    )
     body = client_for(world.auditor_a).get(reverse("org:person_detail", args=[world.pA1.id])).content.decode()
     assert "13800000001" not in body and "138****0001" in body
 
@@ -96,15 +117,19 @@ def test_staff_reset_forces_password_change(world):
     page = staff.get(reverse("org:person_detail", args=[world.pA1.id])).content.decode()
     assert 'data-testid="temporary-password"' in page
     # shown only once
-    assert 'data-testid="temporary-password"' not in staff.get(
-        reverse("org:person_detail", args=[world.pA1.id])).content.decode()
+    assert (
+        'data-testid="temporary-password"'
+        not in staff.get(reverse("org:person_detail", args=[world.pA1.id])).content.decode()
+    )
     temp = page.split('data-testid="temporary-password">')[1].split("<")[0]
     resident = Client()
     resident.post(reverse("login"), {"username": "13800000001", "password": temp})
     r = resident.get(reverse("home"))
     assert r.status_code == 302 and r["Location"] == reverse("password_change")
-    r = resident.post(reverse("password_change"),
-                      {"old_password": temp, "new_password": "Neighbour-2026", "new_password2": "Neighbour-2026"})
+    r = resident.post(
+        reverse("password_change"),
+        {"old_password": temp, "new_password": "Neighbour-2026", "new_password2": "Neighbour-2026"},
+    )
     assert r.status_code == 302
     assert resident.get(reverse("home")).status_code == 200
 

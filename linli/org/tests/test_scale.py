@@ -16,8 +16,9 @@ LIMIT_S = 0.5  # generous for a 2-core CI machine; bench/org_lists.py records th
 def big(world):
     community = make_large_community(world.S, households=5156)
     RoleAssignment.objects.create(user=world.staff_a, role=Role.COMMUNITY_STAFF, community=community)
-    RoleAssignment.objects.create(user=world.grid_worker_a2, role=Role.GRID_WORKER,
-                                  grid=Grid.objects.filter(community=community).first())
+    RoleAssignment.objects.create(
+        user=world.grid_worker_a2, role=Role.GRID_WORKER, grid=Grid.objects.filter(community=community).first()
+    )
     return community
 
 

@@ -19,7 +19,11 @@ def staff(world):
 
 def test_person_create_into_household_is_audited(world, staff):
     p = services.person_create(
-        actor=staff, community=world.A, household=world.hA1, is_owner=True, relation="spouse",
+        actor=staff,
+        community=world.A,
+        household=world.hA1,
+        is_owner=True,
+        relation="spouse",
         data=PersonData(name=" 孙丽 ", phone="+86 139-0000-0011", gender="F", birth_year=1958, tags=("veteran",)),
     )
     assert p.name == "孙丽" and p.phone == "13900000011" and p.tag_list == ["veteran"]
@@ -61,8 +65,9 @@ def test_building_in_grid_of_other_community_refused(world):
         services.building_create(actor=street, community=world.A, grid=world.B1, name="9号楼")
     assert err.value.code == "other_community"
     with pytest.raises(Invalid):
-        services.building_update(actor=street, building=world.bA1, name="1号楼", grid=world.B1, compound=None,
-                                 floors=None)
+        services.building_update(
+            actor=street, building=world.bA1, name="1号楼", grid=world.B1, compound=None, floors=None
+        )
     world.bA1.refresh_from_db()
     assert world.bA1.grid_id == world.A1.id
 
