@@ -107,8 +107,12 @@ def people(
     if q:
         q = q.strip()
         digits = q.replace(" ", "")
-        by_phone = digits.isdigit() and len(digits) >= 4  # four or more digits: the tail of a phone number
-        qs = qs.filter(phone__contains=digits) if by_phone else qs.filter(name__contains=q)
+        if digits.isdigit() and len(digits) >= 4:  # four or more digits: part of a phone number
+            # only among people whose number the actor may see, or a masked list would leak who has which number
+            private = scoped(actor, "person.view_private", Person.objects.all()).values("pk")
+            qs = qs.filter(phone__contains=digits, pk__in=private)
+        else:
+            qs = qs.filter(name__contains=q)
     return qs.order_by("name", "id")
 
 

@@ -139,3 +139,18 @@ def test_login_page_languages(db, lang, text):
     c = Client()
     c.cookies["django_language"] = lang
     assert text in c.get(reverse("login")).content.decode()
+
+
+def test_phone_search_only_among_numbers_the_actor_may_see(world):
+    # the auditor sees masked phones; searching by digits must not reveal whose number ends with them
+    body = client_for(world.auditor_a).get(reverse("org:people"), {"community": world.A.id, "q": "0002"}).content
+    assert "李建华" not in body.decode()
+    body = client_for(world.staff_a).get(reverse("org:people"), {"community": world.A.id, "q": "0002"}).content
+    assert "李建华" in body.decode()
+
+
+def test_session_that_must_change_password_cannot_use_the_api(world):
+    world.resident_a1.must_change_password = True
+    world.resident_a1.save()
+    r = client_for(world.resident_a1).get("/api/v1/me")
+    assert r.status_code == 403 and r.json()["code"] == "password_change_required"
