@@ -576,12 +576,20 @@ def _apply_fields(obj: Any, fields: dict[str, Any], allowed: tuple[str, ...]) ->
         obj.contact_phone = clean_phone(obj.contact_phone, field="contact_phone")
 
 
+def _directory_save(obj: Merchant | PartnerUnit, fields: dict[str, Any], allowed: tuple[str, ...], what: str) -> None:
+    _apply_fields(obj, fields, allowed)
+    message = {
+        "merchant": _("This community already has a merchant with that name."),
+        "partner": _("This community already has a partner unit with that name."),
+    }[what]
+    _unique(obj.save, message, f"{what}_exists")
+
+
 @transaction.atomic
 def merchant_create(*, actor: Actor, community: Community, **fields: Any) -> Merchant:
     require(actor, "merchant.manage", community)
     merchant = Merchant(community=community)
-    _apply_fields(merchant, fields, MERCHANT_FIELDS)
-    _unique(merchant.save, _("This community already has a merchant with that name."), "merchant_exists")
+    _directory_save(merchant, fields, MERCHANT_FIELDS, "merchant")
     audit(actor=actor, action="merchant.create", obj=merchant, community_id=community.id)
     return merchant
 
@@ -589,8 +597,7 @@ def merchant_create(*, actor: Actor, community: Community, **fields: Any) -> Mer
 @transaction.atomic
 def merchant_update(*, actor: Actor, merchant: Merchant, **fields: Any) -> Merchant:
     require(actor, "merchant.manage", merchant)
-    _apply_fields(merchant, fields, MERCHANT_FIELDS)
-    _unique(merchant.save, _("This community already has a merchant with that name."), "merchant_exists")
+    _directory_save(merchant, fields, MERCHANT_FIELDS, "merchant")
     audit(actor=actor, action="merchant.update", obj=merchant, community_id=merchant.community_id)
     return merchant
 
@@ -599,8 +606,7 @@ def merchant_update(*, actor: Actor, merchant: Merchant, **fields: Any) -> Merch
 def partner_create(*, actor: Actor, community: Community, **fields: Any) -> PartnerUnit:
     require(actor, "partner.manage", community)
     partner = PartnerUnit(community=community)
-    _apply_fields(partner, fields, PARTNER_FIELDS)
-    _unique(partner.save, _("This community already has a partner unit with that name."), "partner_exists")
+    _directory_save(partner, fields, PARTNER_FIELDS, "partner")
     audit(actor=actor, action="partner.create", obj=partner, community_id=community.id)
     return partner
 
@@ -608,8 +614,7 @@ def partner_create(*, actor: Actor, community: Community, **fields: Any) -> Part
 @transaction.atomic
 def partner_update(*, actor: Actor, partner: PartnerUnit, **fields: Any) -> PartnerUnit:
     require(actor, "partner.manage", partner)
-    _apply_fields(partner, fields, PARTNER_FIELDS)
-    _unique(partner.save, _("This community already has a partner unit with that name."), "partner_exists")
+    _directory_save(partner, fields, PARTNER_FIELDS, "partner")
     audit(actor=actor, action="partner.update", obj=partner, community_id=partner.community_id)
     return partner
 

@@ -748,51 +748,59 @@ def _fields_of(obj: Model | None, form_class: Any) -> dict[str, Any]:
     return {name: getattr(obj, name) for name in form_class.base_fields} if obj else {}
 
 
+def _directory_edit(
+    request: HttpRequest,
+    pk: int | None,
+    *,
+    model: type[Merchant] | type[PartnerUnit],
+    form_class: type[MerchantForm] | type[PartnerForm],
+    action: str,
+    create: Any,
+    update: Any,
+    list_name: str,
+    titles: tuple[str, str],
+) -> HttpResponse:
+    """Create or edit a community directory entry (caring merchant, partner unit)."""
+    actor = get_actor(request)
+    obj = selectors.get_visible(actor, model, pk) if pk else None
+    community = obj.community if obj else current_community(request, actor)
+    require(actor, action, obj or community)
+    form = form_class(request.POST or None, initial=_fields_of(obj, form_class))
+
+    def save(d: dict[str, Any]) -> Model:
+        return update(actor, obj, d) if obj else create(actor, community, d)
+
+    url = f"{reverse(list_name)}?community={community.id}"
+    return _edit_page(request, title=titles[0] if obj else titles[1], form=form, save=save, done_url=url, back_url=url)
+
+
 @login_required
 def merchant_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
-    actor = get_actor(request)
-    merchant = selectors.get_visible(actor, Merchant, pk) if pk else None
-    community = merchant.community if merchant else current_community(request, actor)
-    require(actor, "merchant.manage", merchant or community)
-    form = MerchantForm(request.POST or None, initial=_fields_of(merchant, MerchantForm))
-
-    def save(d: dict[str, Any]) -> Merchant:
-        if merchant:
-            return services.merchant_update(actor=actor, merchant=merchant, **d)
-        return services.merchant_create(actor=actor, community=community, **d)
-
-    url = f"{reverse('org:merchants')}?community={community.id}"
-    return _edit_page(
+    return _directory_edit(
         request,
-        title=_("Edit merchant") if merchant else _("New caring merchant"),
-        form=form,
-        save=save,
-        done_url=url,
-        back_url=url,
+        pk,
+        model=Merchant,
+        form_class=MerchantForm,
+        action="merchant.manage",
+        create=lambda actor, community, d: services.merchant_create(actor=actor, community=community, **d),
+        update=lambda actor, obj, d: services.merchant_update(actor=actor, merchant=obj, **d),
+        list_name="org:merchants",
+        titles=(_("Edit merchant"), _("New caring merchant")),
     )
 
 
 @login_required
 def partner_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
-    actor = get_actor(request)
-    partner = selectors.get_visible(actor, PartnerUnit, pk) if pk else None
-    community = partner.community if partner else current_community(request, actor)
-    require(actor, "partner.manage", partner or community)
-    form = PartnerForm(request.POST or None, initial=_fields_of(partner, PartnerForm))
-
-    def save(d: dict[str, Any]) -> PartnerUnit:
-        if partner:
-            return services.partner_update(actor=actor, partner=partner, **d)
-        return services.partner_create(actor=actor, community=community, **d)
-
-    url = f"{reverse('org:partners')}?community={community.id}"
-    return _edit_page(
+    return _directory_edit(
         request,
-        title=_("Edit partner unit") if partner else _("New partner unit"),
-        form=form,
-        save=save,
-        done_url=url,
-        back_url=url,
+        pk,
+        model=PartnerUnit,
+        form_class=PartnerForm,
+        action="partner.manage",
+        create=lambda actor, community, d: services.partner_create(actor=actor, community=community, **d),
+        update=lambda actor, obj, d: services.partner_update(actor=actor, partner=obj, **d),
+        list_name="org:partners",
+        titles=(_("Edit partner unit"), _("New partner unit")),
     )
 
 

@@ -154,3 +154,22 @@ def test_session_that_must_change_password_cannot_use_the_api(world):
     world.resident_a1.save()
     r = client_for(world.resident_a1).get("/api/v1/me")
     assert r.status_code == 403 and r.json()["code"] == "password_change_required"
+
+
+def test_merchant_and_partner_pages_create_and_edit(world):
+    from linli.org.models import Merchant, PartnerUnit
+
+    c = client_for(world.staff_a)
+    r = c.post(reverse("org:merchant_create") + f"?community={world.A.id}",
+               {"name": "幸福五金店", "contact_phone": "139-0000-0031", "offer": "配钥匙 9 折", "is_active": "on"})
+    assert r.status_code == 302
+    m = Merchant.objects.get(name="幸福五金店")
+    assert m.community == world.A and m.contact_phone == "13900000031"
+    r = c.post(reverse("org:merchant_edit", args=[m.id]), {"name": "幸福五金店", "contact_phone": "12"})
+    assert r.status_code == 200 and "error" in r.content.decode()
+    assert Merchant.objects.get(pk=m.pk).contact_phone == "13900000031"
+    r = c.post(reverse("org:partner_create") + f"?community={world.A.id}",
+               {"name": "红庙坡派出所", "kind": "派出所", "agreement_signed_on": "2026-03-01", "is_active": "on"})
+    assert r.status_code == 302 and PartnerUnit.objects.get(name="红庙坡派出所").agreement_signed_on.year == 2026
+    r = c.post(reverse("org:partner_create") + f"?community={world.A.id}", {"name": "红庙坡派出所"})
+    assert r.status_code == 200 and PartnerUnit.objects.filter(name="红庙坡派出所").count() == 1
