@@ -64,7 +64,7 @@ def test_staff_adds_household_and_person_resident_signs_in_on_phone(
         phone.click("form button[type=submit]")
     body = phone.inner_text("body")
     assert "您好，孙淑珍" in body
-    assert "我的家庭" in body and "2单元502" in body
+    assert "我家" in body and "2单元502" in body  # "My household"
     assert phone.evaluate("document.documentElement.lang") == "zh-hans"
     # nothing is wider than the phone: no sideways scrolling
     assert phone.evaluate("document.documentElement.scrollWidth") <= 375
