@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "axes",
     "linli.common",
     "linli.org",
+    "linli.ledger",
 ]
 
 MIDDLEWARE = [

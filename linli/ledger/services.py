@@ -1,0 +1,362 @@
+"""Every change to the ledger. Other apps post points only through these functions.
+
+`transfer_post` moves points between two accounts of one community; `transfer_post_batch` posts many legs atomically
+(one activity's 300 awards); `transfer_reverse` undoes a transfer with a new one that points at it. Each call is
+idempotent by key: a retry with the same key and the same content returns the first result and posts nothing; the same
+key with different content is a 409.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from linli.common.errors import Forbidden, Invalid
+from linli.ledger import domain
+from linli.ledger.errors import (
+    AlreadyReversed,
+    CrossCommunity,
+    IdempotencyKeyReused,
+    InsufficientPoints,
+    InvalidAmount,
+)
+from linli.ledger.models import Account, AccountKind, SystemAccount, Transfer, TransferKind
+from linli.org.models import Community, Merchant, Person, Team
+
+MAX_AMOUNT = 10_000_000  # no single posting is ever this large; stops typos and overflow games
+MAX_KEY = 120
+
+
+def hmac_key() -> bytes:
+    """The ledger's hashing key: LINLI_LEDGER_KEY if set, else derived from SECRET_KEY (then never change it)."""
+    explicit = getattr(settings, "LINLI_LEDGER_KEY", "")
+    base = explicit or settings.SECRET_KEY
+    return hmac.new(base.encode(), b"linli-ledger-v1", hashlib.sha256).digest()
+
+
+# --- accounts -------------------------------------------------------------------------------------------------------
+
+
+def _account(community_id: int, **owner: Any) -> Account:
+    found = Account.objects.filter(**owner).first()
+    if found is not None:
+        return found
+    try:
+        with transaction.atomic():
+            return Account.objects.create(community_id=community_id, **owner)
+    except IntegrityError:  # created meanwhile by a concurrent request
+        return Account.objects.get(**owner)
+
+
+def account_for_person(person: Person) -> Account:
+    return _account(person.community_id, kind=AccountKind.PERSON, person=person)
+
+
+def account_for_merchant(merchant: Merchant) -> Account:
+    return _account(merchant.community_id, kind=AccountKind.MERCHANT, merchant=merchant)
+
+
+def account_for_team(team: Team) -> Account:
+    return _account(team.community_id, kind=AccountKind.TEAM, team=team)
+
+
+def system_account(community: Community | int, code: str) -> Account:
+    community_id = community if isinstance(community, int) else community.pk
+    if code not in SystemAccount.values:
+        raise Invalid(_("Unknown system account."), code="account_unknown")
+    found = Account.objects.filter(community_id=community_id, system_code=code).first()
+    if found is not None:
+        return found
+    try:
+        with transaction.atomic():
+            return Account.objects.create(
+                community_id=community_id,
+                kind=AccountKind.SYSTEM,
+                system_code=code,
+                constrained=code != SystemAccount.ISSUANCE,
+            )
+    except IntegrityError:
+        return Account.objects.get(community_id=community_id, system_code=code)
+
+
+# --- posting --------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Leg:
+    debit: Account
+    credit: Account
+    amount: int
+    kind: str
+    memo: str = ""
+    ref_type: str = ""
+    ref_id: int | None = None
+    reverses: Transfer | None = None
+
+
+@dataclass(frozen=True)
+class Posted:
+    transfer: Transfer
+    replayed: bool  # True when an earlier identical request had already posted it
+
+
+def _check_leg(community_id: int, leg: Leg, actor: Any) -> None:
+    if not isinstance(leg.amount, int) or isinstance(leg.amount, bool) or not 0 < leg.amount <= MAX_AMOUNT:
+        raise InvalidAmount()
+    if leg.kind not in TransferKind.values:
+        raise Invalid(_("Unknown transfer kind."), code="kind_invalid")
+    if leg.debit.pk == leg.credit.pk:
+        raise Invalid(_("A transfer needs two different accounts."), code="same_account")
+    if leg.debit.community_id != community_id or leg.credit.community_id != community_id:
+        raise CrossCommunity()
+    if len(leg.memo) > 200:
+        raise Invalid(_("The note is too long (200 characters at most)."), code="memo_too_long", field="memo")
+    user_id = getattr(actor, "pk", None)
+    self_credit = (
+        leg.kind in {TransferKind.AWARD, TransferKind.ADJUSTMENT}
+        and user_id is not None
+        and leg.credit.person_id is not None
+        and Person.objects.filter(pk=leg.credit.person_id, user_id=user_id).exists()
+    )
+    if self_credit:
+        raise Forbidden(_("Nobody awards points to themselves."), code="self_award")
+
+
+def _fingerprint(community_id: int, leg: Leg) -> str:
+    return domain.request_fingerprint(
+        {
+            "community": community_id,
+            "debit": leg.debit.pk,
+            "credit": leg.credit.pk,
+            "amount": leg.amount,
+            "kind": leg.kind,
+            "memo": leg.memo,
+            "ref_type": leg.ref_type,
+            "ref_id": leg.ref_id,
+            "reverses": leg.reverses.pk if leg.reverses else None,
+        }
+    )
+
+
+def hash_fields(t: Transfer) -> dict[str, Any]:
+    """The content a transfer's row hash covers (everything but its id and the hash itself)."""
+    return {
+        "community": t.community_id,
+        "debit": t.debit_id,
+        "credit": t.credit_id,
+        "amount": t.amount,
+        "kind": t.kind,
+        "memo": t.memo,
+        "ref_type": t.ref_type,
+        "ref_id": t.ref_id,
+        "reverses": t.reverses_id,
+        "actor": t.actor_id,
+        "key": t.idempotency_key,
+        "request": t.request_hash,
+        "at": t.created_at,
+        "debit_after": t.debit_balance_after,
+        "credit_after": t.credit_balance_after,
+    }
+
+
+def _apply_deltas(deltas: dict[int, int]) -> dict[int, int]:
+    """Change constrained balances in one statement, in id order (no deadlocks); returns the new balances.
+
+    The WHERE clause refuses any account whose balance would go negative; fewer rows back means not enough points.
+    """
+    if not deltas:
+        return {}
+    items = sorted(deltas.items())
+    cast = "::bigint" if connection.vendor == "postgresql" else ""
+    values = ", ".join(f"(%s{cast}, %s{cast})" for _ in items)
+    params: list[int] = [x for pair in items for x in pair]
+    # only placeholders are interpolated into the statement; every value travels as a parameter
+    sql = (
+        "UPDATE ledger_account SET balance = ledger_account.balance + v.column2 "  # noqa: S608
+        f"FROM (VALUES {values}) AS v "
+        "WHERE ledger_account.id = v.column1 AND ledger_account.constrained "
+        "AND ledger_account.balance + v.column2 >= 0 "
+        "RETURNING ledger_account.id, ledger_account.balance"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = dict(cursor.fetchall())
+    if len(rows) != len(items):
+        raise InsufficientPoints()
+    return rows
+
+
+def _existing(community_id: int, keys: Sequence[str]) -> dict[str, Transfer]:
+    return {t.idempotency_key: t for t in Transfer.objects.filter(community_id=community_id, idempotency_key__in=keys)}
+
+
+def _replay(existing: dict[str, Transfer], keys: Sequence[str], prints: Sequence[str]) -> list[Transfer] | None:
+    if not existing:
+        return None
+    if len(existing) != len(keys) or any(existing[k].request_hash != p for k, p in zip(keys, prints, strict=True)):
+        raise IdempotencyKeyReused()
+    return [existing[k] for k in keys]
+
+
+def _write(
+    community_id: int, legs: Sequence[Leg], keys: Sequence[str], prints: Sequence[str], actor: Any
+) -> list[Transfer]:
+    deltas: dict[int, int] = defaultdict(int)
+    for leg in legs:
+        if leg.debit.constrained:
+            deltas[leg.debit.pk] -= leg.amount
+        if leg.credit.constrained:
+            deltas[leg.credit.pk] += leg.amount
+    final = _apply_deltas(dict(deltas))
+    # walk the legs in order to give each its running balances
+    running = {acc: final[acc] - delta for acc, delta in deltas.items()}
+    now = timezone.now()
+    key = hmac_key()
+    actor_id = getattr(actor, "pk", None)
+    rows = []
+    for leg, idem, fp in zip(legs, keys, prints, strict=True):
+        debit_after = credit_after = None
+        if leg.debit.constrained:
+            running[leg.debit.pk] -= leg.amount
+            debit_after = running[leg.debit.pk]
+        if leg.credit.constrained:
+            running[leg.credit.pk] += leg.amount
+            credit_after = running[leg.credit.pk]
+        t = Transfer(
+            community_id=community_id,
+            debit=leg.debit,
+            credit=leg.credit,
+            amount=leg.amount,
+            kind=leg.kind,
+            memo=leg.memo,
+            ref_type=leg.ref_type,
+            ref_id=leg.ref_id,
+            reverses=leg.reverses,
+            actor_id=actor_id,
+            idempotency_key=idem,
+            request_hash=fp,
+            created_at=now,
+            debit_balance_after=debit_after,
+            credit_balance_after=credit_after,
+        )
+        t.row_hash = domain.row_hash(key, hash_fields(t))
+        rows.append(t)
+    return Transfer.objects.bulk_create(rows)
+
+
+def _post(community_id: int, legs: Sequence[Leg], keys: Sequence[str], actor: Any) -> tuple[list[Transfer], bool]:
+    for leg in legs:
+        _check_leg(community_id, leg, actor)
+    prints = [_fingerprint(community_id, leg) for leg in legs]
+    replayed = _replay(_existing(community_id, keys), keys, prints)
+    if replayed is not None:
+        return replayed, True
+    try:
+        with transaction.atomic():
+            return _write(community_id, legs, keys, prints, actor), False
+    except IntegrityError:
+        # a concurrent request with the same key won the race, or the transfer was reversed meanwhile
+        replayed = _replay(_existing(community_id, keys), keys, prints)
+        if replayed is not None:
+            return replayed, True
+        if any(leg.reverses is not None for leg in legs):
+            raise AlreadyReversed() from None
+        raise
+
+
+def _clean_key(key: str) -> str:
+    key = (key or "").strip()
+    if not key or len(key) > MAX_KEY:
+        raise Invalid(_("An idempotency key of 1 to 120 characters is required."), code="idempotency_key_invalid")
+    return key
+
+
+@transaction.atomic
+def transfer_post(
+    *,
+    debit: Account,
+    credit: Account,
+    amount: int,
+    kind: str,
+    actor: Any,
+    idempotency_key: str,
+    memo: str = "",
+    ref_type: str = "",
+    ref_id: int | None = None,
+    reverses: Transfer | None = None,
+) -> Posted:
+    """Move `amount` points from `debit` to `credit` (same community). Raises InsufficientPoints when a constrained
+    account would go negative; replays return the first transfer with `replayed=True`."""
+    leg = Leg(debit, credit, amount, kind, memo.strip(), ref_type, ref_id, reverses)
+    transfers, replayed = _post(debit.community_id, [leg], [_clean_key(idempotency_key)], actor)
+    return Posted(transfers[0], replayed)
+
+
+@transaction.atomic
+def transfer_post_batch(
+    *, community: Community, legs: Sequence[Leg], actor: Any, idempotency_key: str
+) -> list[Transfer]:
+    """Post all legs or none. Leg n gets the key "<idempotency_key>#n"; a retried batch returns the first result."""
+    if not legs:
+        raise Invalid(_("Nothing to post."), code="batch_empty")
+    base = _clean_key(idempotency_key)
+    if len(base) > MAX_KEY - 7:
+        raise Invalid(_("An idempotency key of 1 to 120 characters is required."), code="idempotency_key_invalid")
+    keys = [f"{base}#{n}" for n in range(len(legs))]
+    transfers, _replayed = _post(community.pk, list(legs), keys, actor)
+    return transfers
+
+
+@transaction.atomic
+def transfer_reverse(*, transfer: Transfer, actor: Any, idempotency_key: str, memo: str = "") -> Posted:
+    """Undo a mistake with a new transfer in the opposite direction that points at the original. At most once."""
+    if transfer.kind == TransferKind.REVERSAL:
+        raise Invalid(_("A reversal cannot itself be reversed; post a new transfer instead."), code="reverse_reversal")
+    existing = Transfer.objects.filter(reverses=transfer).first()
+    if existing is not None and existing.idempotency_key != idempotency_key:
+        raise AlreadyReversed()
+    return transfer_post(
+        debit=transfer.credit,
+        credit=transfer.debit,
+        amount=transfer.amount,
+        kind=TransferKind.REVERSAL,
+        actor=actor,
+        idempotency_key=idempotency_key,
+        memo=memo or _("Reversal of %(ref)s") % {"ref": transfer.reference},
+        ref_type="transfer",
+        ref_id=transfer.pk,
+        reverses=transfer,
+    )
+
+
+def award(
+    *,
+    person: Person,
+    amount: int,
+    actor: Any,
+    idempotency_key: str,
+    memo: str = "",
+    ref_type: str = "",
+    ref_id: int | None = None,
+) -> Posted:
+    """New points for a person, out of the community's issuance account."""
+    return transfer_post(
+        debit=system_account(person.community_id, SystemAccount.ISSUANCE),
+        credit=account_for_person(person),
+        amount=amount,
+        kind=TransferKind.AWARD,
+        actor=actor,
+        idempotency_key=idempotency_key,
+        memo=memo,
+        ref_type=ref_type,
+        ref_id=ref_id,
+    )

@@ -1,0 +1,81 @@
+import pytest
+from django.db import connection, transaction
+from django.db.utils import DatabaseError, IntegrityError
+
+from linli.ledger import selectors, services
+from linli.ledger.errors import AlreadyReversed, IdempotencyKeyReused, InsufficientPoints
+from linli.ledger.models import SystemAccount, Transfer, TransferKind
+
+
+def test_award_spend_reverse(world):
+    posted = services.award(person=world.pA1, amount=100, actor=world.staff_a, idempotency_key="a1", memo="清扫")
+    assert not posted.replayed and posted.transfer.credit_balance_after == 100
+    acc = services.account_for_person(world.pA1)
+    market = services.system_account(world.A, SystemAccount.MARKET)
+    spent = services.transfer_post(
+        debit=acc, credit=market, amount=15, kind=TransferKind.REDEMPTION, actor=world.staff_a, idempotency_key="r1"
+    )
+    assert selectors.balance(acc) == 85 and spent.transfer.debit_balance_after == 85
+    with pytest.raises(InsufficientPoints):
+        services.transfer_post(
+            debit=acc, credit=market, amount=86, kind=TransferKind.REDEMPTION, actor=world.staff_a, idempotency_key="r2"
+        )
+    rev = services.transfer_reverse(transfer=spent.transfer, actor=world.staff_a, idempotency_key="rev1")
+    assert selectors.balance(acc) == 100 and rev.transfer.reverses_id == spent.transfer.pk
+    with pytest.raises(AlreadyReversed):
+        services.transfer_reverse(transfer=spent.transfer, actor=world.staff_a, idempotency_key="rev2")
+    issuance = services.system_account(world.A, SystemAccount.ISSUANCE)
+    assert selectors.balance(issuance) == -100
+    lines = selectors.passbook_page(acc)
+    assert [line.change for line in lines] == [15, -15, 100]
+    assert [line.balance_after for line in lines] == [100, 85, 100]
+
+
+def test_idempotent_replay_and_conflict(world):
+    first = services.award(person=world.pA1, amount=5, actor=world.staff_a, idempotency_key="k")
+    again = services.award(person=world.pA1, amount=5, actor=world.staff_a, idempotency_key="k")
+    assert again.replayed and again.transfer.pk == first.transfer.pk
+    with pytest.raises(IdempotencyKeyReused):
+        services.award(person=world.pA1, amount=6, actor=world.staff_a, idempotency_key="k")
+    assert Transfer.objects.count() == 1
+
+
+def test_nobody_awards_themselves(world):
+    from linli.common.errors import Forbidden
+
+    with pytest.raises(Forbidden):
+        services.award(person=world.pA1, amount=5, actor=world.resident_a1, idempotency_key="self")
+
+
+def test_batch_is_all_or_nothing(world):
+    iss = services.system_account(world.A, SystemAccount.ISSUANCE)
+    legs = [services.Leg(iss, services.account_for_person(p), 3, TransferKind.AWARD) for p in (world.pA1, world.pA2)]
+    out = services.transfer_post_batch(community=world.A, legs=legs, actor=world.staff_a, idempotency_key="act-1")
+    assert [t.credit_balance_after for t in out] == [3, 3]
+    assert (
+        services.transfer_post_batch(community=world.A, legs=legs, actor=world.staff_a, idempotency_key="act-1")[0].pk
+        == out[0].pk
+    )
+    market = services.system_account(world.A, SystemAccount.MARKET)
+    bad = [
+        services.Leg(services.account_for_person(world.pA1), market, 2, TransferKind.REDEMPTION),
+        services.Leg(services.account_for_person(world.pA2), market, 4, TransferKind.REDEMPTION),
+    ]
+    with pytest.raises(InsufficientPoints):
+        services.transfer_post_batch(community=world.A, legs=bad, actor=world.staff_a, idempotency_key="b2")
+    assert selectors.balance(services.account_for_person(world.pA1)) == 3
+
+
+def test_database_refuses_tampering(world):
+    services.award(person=world.pA1, amount=5, actor=world.staff_a, idempotency_key="t")
+    t = Transfer.objects.get()
+    with connection.cursor() as c:
+        for sql in ("UPDATE ledger_transfer SET amount = 500", "DELETE FROM ledger_transfer"):
+            with pytest.raises(DatabaseError), transaction.atomic():
+                c.execute(sql)
+        for sql, params in [
+            ("UPDATE ledger_account SET balance = -1 WHERE id = %s", [t.credit_id]),
+        ]:
+            with pytest.raises(IntegrityError), transaction.atomic():
+                c.execute(sql, params)
+    assert Transfer.objects.get().amount == 5
