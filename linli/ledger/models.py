@@ -160,3 +160,83 @@ class Seal(models.Model):
 
     def __str__(self) -> str:
         return f"{self.community} {self.month} {self.merkle_root[:12]}"
+
+
+class LedgerPolicy(models.Model):
+    """Per-community ledger settings; a community without a row uses the defaults."""
+
+    community = models.OneToOneField(Community, on_delete=models.CASCADE, related_name="ledger_policy")
+    # adjustments of more than this many points (either sign) need a second staff member's approval
+    adjustment_approval_threshold = models.PositiveIntegerField(_("approval needed above (points)"), default=50)
+    expiry_enabled = models.BooleanField(_("points expire"), default=False)
+    # points earned in year Y expire at the end of year Y + expiry_years (oldest first)
+    expiry_years = models.PositiveSmallIntegerField(_("years points stay valid after the year earned"), default=1)
+
+    class Meta:
+        verbose_name = _("ledger policy")
+
+    def __str__(self) -> str:
+        return f"{self.community} policy"
+
+
+class AdjustmentStatus(models.TextChoices):
+    PENDING = "pending", _("waiting for approval")
+    POSTED = "posted", _("posted")
+    REJECTED = "rejected", _("rejected")
+
+
+class Adjustment(models.Model):
+    """A manual correction of a person's points, with a mandatory reason; large ones need a second staff member."""
+
+    community = models.ForeignKey(Community, on_delete=models.PROTECT, related_name="+")
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="adjustments")
+    amount = models.BigIntegerField(help_text=_("positive adds points, negative takes them away"))
+    reason = models.CharField(_("reason"), max_length=200)
+    status = models.CharField(max_length=10, choices=AdjustmentStatus.choices, default=AdjustmentStatus.PENDING)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    requested_at = models.DateTimeField(auto_now_add=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_note = models.CharField(max_length=200, blank=True)
+    transfer = models.OneToOneField(
+        Transfer, on_delete=models.PROTECT, null=True, blank=True, related_name="adjustment"
+    )
+    idempotency_key = models.CharField(max_length=120)
+
+    class Meta:
+        verbose_name = _("adjustment")
+        constraints = [
+            models.CheckConstraint(condition=~Q(amount=0), name="adjustment_not_zero"),
+            models.UniqueConstraint(fields=["community", "idempotency_key"], name="adjustment_key_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.amount:+d} {self.account} ({self.status})"
+
+
+class PointsCard(models.Model):
+    """A QR points card (积分卡): identifies a person at the market counter without their phone number.
+    The QR holds only a random token; revoking a lost card and issuing a new one changes the token."""
+
+    community = models.ForeignKey(Community, on_delete=models.PROTECT, related_name="+")
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="points_cards")
+    token = models.CharField(max_length=40, unique=True)
+    issued_at = models.DateTimeField(auto_now_add=True)
+    issued_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("points card")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["person"], condition=Q(revoked_at__isnull=True), name="one_live_card_per_person"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.person} card {self.token[:6]}…"

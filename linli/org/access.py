@@ -70,6 +70,13 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "role.manage": frozenset(STAFF),
     "token.manage": frozenset(STAFF),
     "audit.view": frozenset(STAFF | {R.AUDITOR}),
+    # the points ledger (objects: a Person for their passbook and card, the Community for community-wide acts)
+    "ledger.view": frozenset(STAFF | GRID | {R.AUDITOR, R.RESIDENT}),  # a person's balance and passbook
+    "ledger.post": frozenset(STAFF),  # award points directly, reverse a transfer
+    "ledger.adjust": frozenset(STAFF),  # request and approve manual adjustments
+    "ledger.seal": frozenset(STAFF),  # close a month
+    "ledger.export": frozenset(STAFF | {R.AUDITOR}),
+    "card.manage": frozenset(STAFF | GRID),  # issue, revoke and reissue QR points cards
 }
 
 # Roles whose grants only cover *people-facing* reads for residents: a resident sees the org objects of their own
