@@ -8,5 +8,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
     path("org/roster/", include(("linli.org.roster_urls", "roster"))),
+    path("ledger/", include("linli.ledger.urls")),
     path("", include("linli.org.urls")),
 ]

@@ -1,153 +1,37 @@
 """The permission matrix for pages: every named page, every role, inside and outside its scope.
 
-Each row names a page, how to reach it in the test world (linli/common/testing.py), and exactly which users may use
-it. Everyone else must be refused with 403 or 404 (never a 200, never a 500) and, for writes, nothing may change.
+Rows live beside each app (`linli/<app>/tests/matrix_*.py`, see linli/common/tests/matrix.py): a page, how to reach it
+in the test world (linli/common/testing.py), and exactly which users may use it. Everyone else must be refused with
+403 or 404 (never a 200, never a 500) and, for writes, nothing may change.
 `test_every_page_is_in_the_matrix` fails when a page exists that no row covers: a new page must add its row.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+import importlib
+import pkgutil
+from pathlib import Path
 from types import SimpleNamespace
-from typing import Any
 
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+import linli
 from linli.common.testing import client_for
-from linli.org.models import ApiToken, HouseholdMember, Person, RoleAssignment, TeamMember
-
-ALL_USERS = (
-    "street_admin",
-    "staff_a",
-    "staff_b",
-    "staff_c",
-    "grid_chief_a1",
-    "grid_worker_a1",
-    "grid_worker_a2",
-    "steward_a1",
-    "auditor_a",
-    "merchant_op_a",
-    "resident_a1",
-)
-EVERYONE = frozenset(ALL_USERS)
-A_STAFF = frozenset({"street_admin", "staff_a"})
-A1_GRID = frozenset({"grid_chief_a1", "grid_worker_a1"})
-A_READERS = A_STAFF | A1_GRID | {"grid_worker_a2", "steward_a1", "auditor_a"}
-A_ALL = A_READERS | {"merchant_op_a", "resident_a1"}
-BA1_VIEWERS = A_STAFF | A1_GRID | {"steward_a1", "auditor_a", "resident_a1"}
-ANY_STAFF = frozenset({"street_admin", "staff_a", "staff_b", "staff_c"})
+from linli.common.tests.matrix import ALL_USERS, Page
 
 
-@dataclass(frozen=True)
-class Page:
-    name: str
-    allowed: frozenset[str]
-    args: Callable[[SimpleNamespace], list[Any]] = lambda w: []
-    query: Callable[[SimpleNamespace], str] = lambda w: ""
-    method: str = "GET"
-    data: Callable[[SimpleNamespace], dict[str, Any]] = lambda w: {}
-    # for writes: a check that holds before, and still holds after a refused attempt
-    unchanged: Callable[[SimpleNamespace], bool] | None = None
-    public: bool = False
-    ok: frozenset[int] = frozenset({200})
+def _collect() -> list[Page]:
+    pages: list[Page] = []
+    root = Path(linli.__file__).parent
+    for app in sorted(p for p in root.iterdir() if (p / "tests" / "__init__.py").exists()):
+        for info in pkgutil.iter_modules([str(app / "tests")]):
+            if info.name.startswith("matrix_"):
+                pages += importlib.import_module(f"linli.{app.name}.tests.{info.name}").PAGES
+    return pages
 
 
-def in_a(w: SimpleNamespace) -> str:
-    return f"community={w.A.id}"
-
-
-def _token(w: SimpleNamespace) -> ApiToken:
-    return ApiToken.objects.create(user=w.steward_a1, name="t", prefix="lnl_x", key_hash="x" * 64, issued_by=w.staff_a)
-
-
-PAGES: list[Page] = [
-    Page("home", EVERYONE),
-    Page("login", EVERYONE, public=True, ok=frozenset({200, 302})),  # signed-in users are sent home
-    Page("logout", EVERYONE, method="POST", public=True),
-    Page("password_change", EVERYONE),
-    Page("account", EVERYONE),
-    Page("org:structure", A_ALL, query=in_a),
-    Page("org:grid_create", A_STAFF, query=in_a),
-    Page("org:grid_edit", A_STAFF, args=lambda w: [w.A1.id]),
-    Page("org:compound_create", A_STAFF, query=in_a),
-    Page("org:compound_edit", A_STAFF, args=lambda w: [w.cpA.id]),
-    Page("org:building_create", A_STAFF, query=in_a),
-    Page("org:building_edit", A_STAFF, args=lambda w: [w.bA1.id]),
-    Page("org:households", A_READERS | {"resident_a1"}, query=in_a),
-    Page("org:household_create", A_STAFF | A1_GRID | {"grid_worker_a2"}, query=in_a),
-    Page("org:household_detail", BA1_VIEWERS, args=lambda w: [w.hA1.id]),
-    Page("org:household_edit", A_STAFF | A1_GRID, args=lambda w: [w.hA1.id]),
-    Page("org:household_person_add", A_STAFF | A1_GRID, args=lambda w: [w.hA1.id]),
-    Page("org:member_edit", A_STAFF | A1_GRID, args=lambda w: [HouseholdMember.objects.get(person=w.pA1).id]),
-    Page(
-        "org:member_remove",
-        A_STAFF | A1_GRID,
-        method="POST",
-        args=lambda w: [HouseholdMember.objects.get(person=w.pA1).id],
-        unchanged=lambda w: HouseholdMember.objects.filter(person=w.pA1).exists(),
-    ),
-    # a resident's "people" is their own record: redirected there
-    Page("org:people", A_READERS | {"resident_a1"}, query=in_a, ok=frozenset({200, 302})),
-    Page("org:person_create", A_STAFF, query=in_a),
-    Page("org:person_detail", BA1_VIEWERS, args=lambda w: [w.pA1.id]),
-    Page("org:person_edit", A_STAFF | A1_GRID, args=lambda w: [w.pA1.id]),
-    Page("org:person_move", A_STAFF | A1_GRID, args=lambda w: [w.pA1.id]),
-    Page("org:person_login", A_STAFF, args=lambda w: [w.pA2.id]),
-    Page(
-        "org:person_password_reset",
-        A_STAFF,
-        method="POST",
-        args=lambda w: [w.pA1.id],
-        unchanged=lambda w: not type(w.resident_a1).objects.get(pk=w.resident_a1.pk).must_change_password,
-    ),
-    Page(
-        "org:person_active",
-        A_STAFF | A1_GRID,
-        method="POST",
-        args=lambda w: [w.pA1.id],
-        data=lambda w: {"active": "0"},
-        unchanged=lambda w: Person.objects.get(pk=w.pA1.pk).is_active,
-    ),
-    Page("org:teams", A_READERS | {"resident_a1"}, query=in_a),
-    Page("org:team_create", A_STAFF, query=in_a),
-    Page("org:team_detail", A_READERS | {"resident_a1"}, args=lambda w: [w.teamA.id]),
-    Page("org:team_edit", A_STAFF, args=lambda w: [w.teamA.id]),
-    Page(
-        "org:team_member_remove",
-        A_STAFF,
-        method="POST",
-        args=lambda w: [TeamMember.objects.get(team=w.teamA).id],
-        unchanged=lambda w: TeamMember.objects.filter(team=w.teamA).exists(),
-    ),
-    Page("org:merchants", A_ALL, query=in_a),
-    Page("org:merchant_create", A_STAFF, query=in_a),
-    Page("org:merchant_edit", A_STAFF, args=lambda w: [w.mA.id]),
-    Page("org:partners", A_READERS, query=in_a),
-    Page("org:partner_create", A_STAFF, query=in_a),
-    Page("org:partner_edit", A_STAFF, args=lambda w: [w.partnerA.id]),
-    Page("org:roles", A_STAFF, query=in_a),
-    Page(
-        "org:role_revoke",
-        A_STAFF,
-        method="POST",
-        args=lambda w: [RoleAssignment.objects.get(user=w.steward_a1).id],
-        unchanged=lambda w: RoleAssignment.objects.filter(user=w.steward_a1).exists(),
-    ),
-    Page("org:tokens", ANY_STAFF),
-    Page(
-        "org:token_revoke",
-        A_STAFF,
-        method="POST",
-        args=lambda w: [_token(w).id],
-        unchanged=lambda w: ApiToken.objects.filter(revoked_at__isnull=True).exists(),
-    ),
-    Page("roster:index", A_STAFF | {"auditor_a"}, query=in_a),  # auditors only export
-    Page("roster:template_xlsx", ANY_STAFF),
-    Page("roster:template_csv", ANY_STAFF),
-    Page("roster:export", A_STAFF | {"auditor_a"}, query=in_a),
-]
+PAGES = _collect()
 
 # Pages served by other means: the Django admin (its own is_staff gate), language switch, API (own matrix).
 NOT_PAGES = {"set_language"}
