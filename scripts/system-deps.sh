@@ -25,6 +25,10 @@ fi
 [ -x /usr/bin/chromium ] || have_pkg chromium || missing+=(chromium)
 have_pkg fonts-noto-cjk || missing+=(fonts-noto-cjk)
 command -v msgfmt >/dev/null 2>&1 || missing+=(gettext)
+# WeasyPrint (printable passbooks, notices) renders with Pango; pdftoppm turns PDFs into PNGs in the tests
+have_pkg libpango-1.0-0 || missing+=(libpango-1.0-0)
+have_pkg libpangoft2-1.0-0 || missing+=(libpangoft2-1.0-0)
+command -v pdftoppm >/dev/null 2>&1 || missing+=(poppler-utils)
 command -v npm >/dev/null 2>&1 || missing+=(nodejs npm)
 if ! "$PYTHON" -c 'import ensurepip, venv' >/dev/null 2>&1; then
     missing+=(python3-venv)
