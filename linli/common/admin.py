@@ -11,7 +11,7 @@ from django.http import HttpRequest
 from linli.common.models import AuditEvent
 
 
-class ReadOnlyAdmin(admin.ModelAdmin[Any]):
+class ReadOnlyAdmin(admin.ModelAdmin):
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
