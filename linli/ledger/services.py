@@ -13,6 +13,7 @@ import hmac
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
@@ -208,7 +209,12 @@ def _replay(existing: dict[str, Transfer], keys: Sequence[str], prints: Sequence
 
 
 def _write(
-    community_id: int, legs: Sequence[Leg], keys: Sequence[str], prints: Sequence[str], actor: Any
+    community_id: int,
+    legs: Sequence[Leg],
+    keys: Sequence[str],
+    prints: Sequence[str],
+    actor: Any,
+    at: datetime | None = None,
 ) -> list[Transfer]:
     deltas: dict[int, int] = defaultdict(int)
     for leg in legs:
@@ -219,7 +225,7 @@ def _write(
     final = _apply_deltas(dict(deltas))
     # walk the legs in order to give each its running balances
     running = {acc: final[acc] - delta for acc, delta in deltas.items()}
-    now = timezone.now()
+    now = at or timezone.now()  # `at`: back-dated history (demo data, imports); the row hash covers it
     key = hmac_key()
     actor_id = getattr(actor, "pk", None)
     rows = []
@@ -253,7 +259,9 @@ def _write(
     return Transfer.objects.bulk_create(rows)
 
 
-def _post(community_id: int, legs: Sequence[Leg], keys: Sequence[str], actor: Any) -> tuple[list[Transfer], bool]:
+def _post(
+    community_id: int, legs: Sequence[Leg], keys: Sequence[str], actor: Any, at: datetime | None = None
+) -> tuple[list[Transfer], bool]:
     for leg in legs:
         _check_leg(community_id, leg, actor)
     prints = [_fingerprint(community_id, leg) for leg in legs]
@@ -262,7 +270,7 @@ def _post(community_id: int, legs: Sequence[Leg], keys: Sequence[str], actor: An
         return replayed, True
     try:
         with transaction.atomic():
-            return _write(community_id, legs, keys, prints, actor), False
+            return _write(community_id, legs, keys, prints, actor, at), False
     except IntegrityError:
         # a concurrent request with the same key won the race, or the transfer was reversed meanwhile
         replayed = _replay(_existing(community_id, keys), keys, prints)
@@ -293,17 +301,18 @@ def transfer_post(
     ref_type: str = "",
     ref_id: int | None = None,
     reverses: Transfer | None = None,
+    at: datetime | None = None,
 ) -> Posted:
     """Move `amount` points from `debit` to `credit` (same community). Raises InsufficientPoints when a constrained
     account would go negative; replays return the first transfer with `replayed=True`."""
     leg = Leg(debit, credit, amount, kind, memo.strip(), ref_type, ref_id, reverses)
-    transfers, replayed = _post(debit.community_id, [leg], [_clean_key(idempotency_key)], actor)
+    transfers, replayed = _post(debit.community_id, [leg], [_clean_key(idempotency_key)], actor, at)
     return Posted(transfers[0], replayed)
 
 
 @transaction.atomic
 def transfer_post_batch(
-    *, community: Community, legs: Sequence[Leg], actor: Any, idempotency_key: str
+    *, community: Community, legs: Sequence[Leg], actor: Any, idempotency_key: str, at: datetime | None = None
 ) -> list[Transfer]:
     """Post all legs or none. Leg n gets the key "<idempotency_key>#n"; a retried batch returns the first result."""
     if not legs:
@@ -312,12 +321,14 @@ def transfer_post_batch(
     if len(base) > MAX_KEY - 7:
         raise Invalid(_("An idempotency key of 1 to 120 characters is required."), code="idempotency_key_invalid")
     keys = [f"{base}#{n}" for n in range(len(legs))]
-    transfers, _replayed = _post(community.pk, list(legs), keys, actor)
+    transfers, _replayed = _post(community.pk, list(legs), keys, actor, at)
     return transfers
 
 
 @transaction.atomic
-def transfer_reverse(*, transfer: Transfer, actor: Any, idempotency_key: str, memo: str = "") -> Posted:
+def transfer_reverse(
+    *, transfer: Transfer, actor: Any, idempotency_key: str, memo: str = "", at: datetime | None = None
+) -> Posted:
     """Undo a mistake with a new transfer in the opposite direction that points at the original. At most once."""
     if transfer.kind == TransferKind.REVERSAL:
         raise Invalid(_("A reversal cannot itself be reversed; post a new transfer instead."), code="reverse_reversal")
@@ -335,6 +346,7 @@ def transfer_reverse(*, transfer: Transfer, actor: Any, idempotency_key: str, me
         ref_type="transfer",
         ref_id=transfer.pk,
         reverses=transfer,
+        at=at,
     )
 
 
