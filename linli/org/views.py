@@ -18,6 +18,8 @@ from django.views.decorators.http import require_POST
 
 from linli.common.errors import Forbidden, NotFound
 from linli.common.views import attempt, paginate, query_string_without_page
+from linli.ledger import selectors as ledger_selectors
+from linli.ledger import services as ledger_services
 from linli.org import domain, selectors, services
 from linli.org.access import Actor, account_may_be_managed, can, require, require_any
 from linli.org.context_processors import get_actor
@@ -157,6 +159,7 @@ def home(request: HttpRequest) -> HttpResponse:
         building_ids = [m.household.building_id for m in memberships]
         grid_ids = [m.household.building.grid_id for m in memberships]
         ctx["person"] = person
+        ctx["points"] = ledger_selectors.balance(ledger_services.account_for_person(person))
         ctx["memberships"] = memberships
         ctx["teams"] = TeamMember.objects.filter(person=person).select_related("team")
         # Building stewards and grid workers post their contacts for residents (SEEDS.md 004).
@@ -511,6 +514,8 @@ def person_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "teams": TeamMember.objects.filter(person=person).select_related("team"),
             "can_manage": can(actor, "person.manage", person),
             "can_account": can(actor, "account.manage", person),
+            "can_passbook": can(actor, "ledger.view", person),
+            "can_card": can(actor, "card.manage", person),
             "is_self": actor.person_id == person.pk,
             "temporary_password": request.session.pop(f"temp-password-{person.pk}", None),
         },
