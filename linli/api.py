@@ -7,6 +7,7 @@ files, no CDN: "ninja" is in INSTALLED_APPS). Authentication, error bodies and p
 from ninja import NinjaAPI
 
 from linli.common.api import DEFAULT_AUTH, install_error_handlers
+from linli.ledger.api import router as ledger_router
 from linli.org.api import router as org_router
 
 api = NinjaAPI(
@@ -24,3 +25,4 @@ api = NinjaAPI(
 install_error_handlers(api)
 
 api.add_router("/", org_router)
+api.add_router("/", ledger_router)
