@@ -1,3 +1,7 @@
-from django.urls import URLPattern
+from django.urls import URLPattern, path
 
-urlpatterns: list[URLPattern] = []
+from linli.ledger import views_public
+
+urlpatterns: list[URLPattern] = [
+    path("proof/", views_public.proof, name="proof"),  # public: no login
+]
