@@ -10,7 +10,7 @@ import hmac
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 HASH_VERSION = 1
@@ -21,7 +21,7 @@ def canonical(fields: Mapping[str, Any]) -> bytes:
 
     def norm(value: Any) -> Any:
         if isinstance(value, datetime):
-            return value.isoformat()
+            return (value.astimezone(UTC) if value.tzinfo else value).isoformat()
         if isinstance(value, date):
             return value.isoformat()
         return value
