@@ -26,7 +26,6 @@ from linli.org.domain import mask_name
 from linli.org.models import Person
 
 PAGE_LINES = 20
-PROOF_PATH = "/ledger/proof/"  # the public proof page (urls_public); linked by path
 
 
 # --- how a line reads -----------------------------------------------------------------------------------------------
@@ -76,6 +75,7 @@ class Row:
 
 
 def rows_for(lines: list[selectors.PassbookLine], *, namer: Namer, community_name: str) -> list[Row]:
+    proof = reverse("ledger:proof")  # the public page where anyone checks a reference against the sealed month
     rows = []
     for line in lines:
         t = line.transfer
@@ -89,7 +89,7 @@ def rows_for(lines: list[selectors.PassbookLine], *, namer: Namer, community_nam
                 signed=signed(line.change),
                 balance_after=line.balance_after,
                 reference=t.reference,
-                proof_url=f"{PROOF_PATH}?{urlencode({'ref': t.reference})}",
+                proof_url=f"{proof}?{urlencode({'ref': t.reference})}",
             )
         )
     return rows
@@ -201,7 +201,7 @@ def _passbook_pdf(request: HttpRequest, actor: Actor, person: Person) -> HttpRes
             "printed": printed.strftime("%Y-%m-%d"),
             "rows": rows_for(lines, namer=namer, community_name=person.community.name),
             "balance": selectors.balance(account) if account is not None else 0,
-            "proof_url": request.build_absolute_uri(PROOF_PATH),
+            "proof_url": request.build_absolute_uri(reverse("ledger:proof")),
         },
     )
     response = HttpResponse(body, content_type="application/pdf")

@@ -81,6 +81,9 @@ def test_resident_reads_own_passbook(world: SimpleNamespace) -> None:
     assert "冲正" in html or str(rev.memo) in html
     # each line links to the public proof page by its reference
     assert f'href="/ledger/proof/?ref={spent.reference}"' in html
+    proof = client_for(None).get(f"/ledger/proof/?ref={spent.reference}")  # public: no login needed
+    # the public page knows the entry (409 = not in a sealed month yet; after the month's seal it shows the proof)
+    assert proof.status_code in {200, 409} and spent.reference in proof.content.decode()
     # this year's totals
     assert "100" in html and "130" in html and "45" in html
     totals = selectors.totals(account)
