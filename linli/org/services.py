@@ -109,7 +109,7 @@ def _clean_area(area: Decimal | None) -> Decimal | None:
 def _same_community(child_community_id: int, parent: Any, what: str) -> None:
     if parent is not None and parent.community_id != child_community_id:
         raise Invalid(
-            _("The %(what)s belongs to another community.") % {"what": what},
+            _("The %(what)s belongs to another community.") % {"what": _(what)},  # the level names are in the catalogue
             code="other_community",
             field=what,
         )
@@ -704,7 +704,7 @@ def _scope_object_for(role: str, scope: Any) -> dict[str, Any]:
     expected = {"street": Street, "community": Community, "grid": Grid, "building": Building, "merchant": Merchant}
     if level is None or not isinstance(scope, expected[level]):
         raise Invalid(
-            _("This role is held in a %(level)s.") % {"level": level}, code="role_scope_mismatch", field="scope"
+            _("This role is held in a %(level)s.") % {"level": _(str(level))}, code="role_scope_mismatch", field="scope"
         )
     return {level: scope}
 

@@ -174,3 +174,11 @@ def test_deactivating_a_person_disables_their_login(world, staff):
     services.person_set_active(actor=staff, person=world.pA1, active=False, reason="搬走")
     world.resident_a1.refresh_from_db()
     assert not world.resident_a1.is_active
+
+
+def test_other_community_message_is_all_chinese(world):
+    from django.utils import translation
+
+    with translation.override("zh-hans"), pytest.raises(Invalid) as err:
+        services.building_create(actor=actor_for(world.street_admin), community=world.A, grid=world.B1, name="9号楼")
+    assert "grid" not in str(err.value.message) and "网格" in str(err.value.message)
