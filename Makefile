@@ -23,7 +23,7 @@ PYTEST_ARGS ?=
 # `pytest ... || [ $$? -eq 5 ]`: exit 5 means "no tests collected", which is not a failure for an empty stage.
 NO_TESTS_OK = || [ $$? -eq 5 ]
 
-.PHONY: help setup system-deps python-deps npm-deps messages demo serve lint test test-sqlite test-pg test-browser clean
+.PHONY: help setup system-deps python-deps npm-deps messages demo serve lint test test-sqlite test-pg test-browser bench clean
 
 help:
 	@echo "make demo          install everything, create var/linli.sqlite3 with demo data, serve on http://127.0.0.1:$${PORT:-8000}"
@@ -31,6 +31,7 @@ help:
 	@echo "make setup         install only (Debian packages when root, .venv, node_modules, compiled translations)"
 	@echo "make lint          ruff check, mypy, Django's deployment checks with production settings"
 	@echo "make test-sqlite | test-pg | test-browser    one test stage (PYTEST_ARGS='-k name' to narrow)"
+	@echo "make bench         benchmarks on SQLite and a throwaway PostgreSQL 15; JSON in var/bench/ (BENCH_QUICK=1: short)"
 	@echo "make clean         remove .venv, node_modules, var/ (the demo database too) and caches"
 
 # --- setup ----------------------------------------------------------------------------------------------------------
@@ -94,6 +95,11 @@ test-pg: setup
 test-browser: setup
 	@echo "== browser tests (chromium) =="
 	env -u DATABASE_URL $(PYTEST) -m browser $(PYTEST_ARGS) $(NO_TESTS_OK)
+
+# --- benchmarks (docs/performance.md; BENCH_QUICK=1 for a short run, BENCH_ONLY=awards,batch for a subset) --------
+bench: setup
+	env -u DATABASE_URL $(PY) bench/ledger_run.py
+	bash scripts/with-postgres.sh $(PY) bench/ledger_run.py
 
 clean:
 	rm -rf $(VENV) node_modules var .mypy_cache .ruff_cache .pytest_cache .hypothesis test-results *.egg-info

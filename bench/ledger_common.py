@@ -88,6 +88,34 @@ def boot(name: str) -> None:
     call_command("migrate", verbosity=0)
 
 
+_own: dict[str, str] = {}
+
+
+def extra_database(suffix: str) -> str:
+    """Another empty database beside this script's own (PostgreSQL: same server; SQLite: another file), migrated
+    by `use_database` + migrate. Returns the NAME to give `use_database`; dropped at the end."""
+    from django.conf import settings
+
+    db = settings.DATABASES["default"]
+    if db["ENGINE"].endswith("sqlite3"):
+        return str(Path(db["NAME"]).with_name(f"{suffix}.sqlite3"))
+    name = f"{db['NAME']}_{suffix}"
+    admin = os.environ["DATABASE_URL"]
+    _pg_admin(admin, [f'DROP DATABASE IF EXISTS "{name}"', f'CREATE DATABASE "{name}"'])
+    _cleanups.append(lambda: _pg_admin(admin, [f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)']))
+    return name
+
+
+def use_database(name: str) -> None:
+    """Point the default connection at another database NAME (from `extra_database`, or the original)."""
+    from django.conf import settings
+    from django.db import connections
+
+    connections.close_all()
+    settings.DATABASES["default"]["NAME"] = name
+    connections["default"].settings_dict["NAME"] = name
+
+
 def vendor() -> str:
     from django.db import connection
 
@@ -157,18 +185,33 @@ def ms(seconds: float) -> float:
     return round(seconds * 1000, 3)
 
 
-def median_ms(fn: Callable[[], object], repeat: int, warmup: int = 3) -> dict[str, float]:
+def samples(fn: Callable[[], object], repeat: int, warmup: int = 3) -> list[float]:
+    """Seconds per call, `repeat` calls after `warmup` untimed ones."""
     for _ in range(warmup):
         fn()
-    samples = []
+    out = []
     for _ in range(repeat):
         start = time.perf_counter()
         fn()
-        samples.append(time.perf_counter() - start)
-    samples.sort()
+        out.append(time.perf_counter() - start)
+    return out
+
+
+def summary(seconds: list[float]) -> dict[str, float]:
+    seconds = sorted(seconds)
     return {
-        "median_ms": ms(statistics.median(samples)),
-        "p90_ms": ms(samples[min(len(samples) - 1, int(len(samples) * 0.9))]),
+        "median_ms": ms(statistics.median(seconds)),
+        "p10_ms": ms(seconds[int(len(seconds) * 0.1)]),
+        "p90_ms": ms(seconds[min(len(seconds) - 1, int(len(seconds) * 0.9))]),
+        "samples": len(seconds),
+    }
+
+
+def median_ms(fn: Callable[[], object], repeat: int, warmup: int = 3) -> dict[str, float]:
+    samples_ = sorted(samples(fn, repeat, warmup))
+    return {
+        "median_ms": ms(statistics.median(samples_)),
+        "p90_ms": ms(samples_[min(len(samples_) - 1, int(len(samples_) * 0.9))]),
         "repeat": repeat,
     }
 
