@@ -1,8 +1,8 @@
 """Reads for the staff ledger pages and the ledger API: which transfers and adjustments an actor may see.
 
 Who sees what (linli.org.access, action "ledger.view"):
-- whoever may read the ledger of a whole community (its staff, the street's admin, its auditor) sees every transfer
-  and adjustment of it;
+- whoever may read the ledger of a whole community ("ledger.export": its staff, the street's admin, its auditor) sees
+  every transfer and adjustment of it;
 - everyone else sees the transfers and adjustments that touch the account of a person whose passbook they may read
   (grid chiefs and workers: the people of their grids; a resident: themself).
 """
@@ -38,7 +38,11 @@ TRANSFER_RELATED = (
 
 
 def reads_whole_community(actor: Actor, community: Community) -> bool:
-    return can(actor, "ledger.view", community)
+    """Whoever may export a community's whole book (its staff, the street admin, its auditor) may read all of it.
+
+    Not "ledger.view" on the community: access lets grid and building grants *view* community-wide things (names of
+    places), which must not open every resident's transfers to a grid worker."""
+    return can(actor, "ledger.export", community)
 
 
 def require_ledger_worker(actor: Actor, community: Community) -> None:

@@ -32,11 +32,19 @@ def second_staff(world: Any) -> User:
 
 
 def test_small_adjustment_posts_at_once(world: Any) -> None:
-    adj = adjustment_request(actor=world.staff_a, person=world.pA1, amount=30, reason="补录活动积分", idempotency_key="a")
+    adj = adjustment_request(
+        actor=world.staff_a, person=world.pA1, amount=30, reason="补录活动积分", idempotency_key="a"
+    )
     assert adj.status == AdjustmentStatus.POSTED and adj.decided_by == world.staff_a
     t = adj.transfer
     assert t is not None
-    assert (t.kind, t.ref_type, t.ref_id, t.memo, t.amount) == (TransferKind.ADJUSTMENT, "adjustment", adj.pk, "补录活动积分", 30)
+    assert (t.kind, t.ref_type, t.ref_id, t.memo, t.amount) == (
+        TransferKind.ADJUSTMENT,
+        "adjustment",
+        adj.pk,
+        "补录活动积分",
+        30,
+    )
     assert t.debit.system_code == SystemAccount.ISSUANCE and t.credit.person == world.pA1
     assert balance(world.pA1) == 30
     # exactly at the threshold (50) still posts at once; a negative one takes points back into issuance
@@ -66,7 +74,9 @@ def test_large_adjustment_waits_for_another_staff_member(world: Any) -> None:
     assert done.transfer is not None and done.transfer.actor == world.street_admin
     assert balance(world.pA1) == 51
     # the same approval again (same key) is a replay; anything else is a 409 and posts nothing
-    assert adjustment_approve(actor=world.street_admin, adjustment=adj, idempotency_key="ok-1").transfer == done.transfer
+    assert (
+        adjustment_approve(actor=world.street_admin, adjustment=adj, idempotency_key="ok-1").transfer == done.transfer
+    )
     with pytest.raises(AdjustmentDecided) as twice:
         adjustment_approve(actor=world.street_admin, adjustment=adj, idempotency_key="ok-2")
     assert twice.value.status == 409 and twice.value.code == "adjustment_decided"
@@ -181,7 +191,11 @@ def test_policy_update(world: Any) -> None:
     assert LedgerPolicy.objects.get(community=world.A).expiry_years == 2
     with pytest.raises(Invalid):
         policy_update(
-            actor=world.staff_a, community=world.A, adjustment_approval_threshold=-1, expiry_enabled=True, expiry_years=1
+            actor=world.staff_a,
+            community=world.A,
+            adjustment_approval_threshold=-1,
+            expiry_enabled=True,
+            expiry_years=1,
         )
     with pytest.raises(Invalid):
         policy_update(
@@ -189,7 +203,11 @@ def test_policy_update(world: Any) -> None:
         )
     with pytest.raises(Forbidden):
         policy_update(
-            actor=world.auditor_a, community=world.A, adjustment_approval_threshold=1, expiry_enabled=True, expiry_years=1
+            actor=world.auditor_a,
+            community=world.A,
+            adjustment_approval_threshold=1,
+            expiry_enabled=True,
+            expiry_years=1,
         )
     with pytest.raises(NotFound):
         policy_update(
