@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from rich.console import Console
 from rich.table import Table
 
+from linli.ledger.demo_history import build_history
 from linli.org import demo
 from linli.org.models import Role
 
@@ -63,6 +64,7 @@ class Command(BaseCommand):
         if households < demo.MIN_HOUSEHOLDS:
             raise CommandError(_("--households must be at least %(min)s.") % {"min": demo.MIN_HOUSEHOLDS})
         result = demo.build_demo(households=households)
+        history = build_history()  # the points history (linli/ledger/demo_history.py); skipped when it exists
         counts = demo.demo_counts()
 
         buffer = io.StringIO()
@@ -81,6 +83,8 @@ class Command(BaseCommand):
                 seconds=seconds,
             )
             console.print(kept, style="bold")
+        if history.created:
+            console.print(bilingual(_("Points history: %(count)s transfers."), count=f"{history.transfers:,}"))
 
         summary = Table(title=bilingual(_("Demo data")), show_header=False)
         summary.add_column()
