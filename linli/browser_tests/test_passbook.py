@@ -16,6 +16,7 @@ from linli.ledger.models import SystemAccount, TransferKind
 
 pytestmark = pytest.mark.browser
 PDFTOTEXT = shutil.which("pdftotext") or "/usr/bin/pdftotext"  # Debian poppler-utils
+PDFINFO = shutil.which("pdfinfo") or "/usr/bin/pdfinfo"
 
 
 def test_resident_reads_passbook_on_phone_matching_the_pdf(
@@ -85,7 +86,13 @@ def test_resident_reads_passbook_on_phone_matching_the_pdf(
 
 
 def test_grid_worker_issues_a_card_and_the_resident_shows_it(
-    transactional_db: None, live_server: Any, new_page: Any, browser_page: Any, sign_in: Any, screenshot: Any
+    transactional_db: None,
+    live_server: Any,
+    new_page: Any,
+    browser_page: Any,
+    sign_in: Any,
+    screenshot: Any,
+    tmp_path: Path,
 ) -> None:
     world = make_world()
     worker = new_page(width=1280, height=900)
@@ -107,3 +114,10 @@ def test_grid_worker_issues_a_card_and_the_resident_shows_it(
     browser_page.emulate_media(media="print")
     assert browser_page.locator(".top").is_hidden() and browser_page.locator(".actions").first.is_hidden()
     screenshot(browser_page, "card-print")
+    # printed, the card fits on one A6 sheet (105 × 148 mm = 297.6 × 419.5 pt)
+    card_pdf = screenshot(browser_page, "card-print").with_suffix(".pdf")
+    card_pdf.write_bytes(browser_page.pdf(prefer_css_page_size=True, print_background=True))
+    info = subprocess.run([PDFINFO, str(card_pdf)], check=True, capture_output=True, text=True).stdout  # noqa: S603
+    assert re.search(r"^Pages:\s+1$", info, re.M), info
+    size = re.search(r"^Page size:\s+([\d.]+) x ([\d.]+) pts", info, re.M)
+    assert size is not None and abs(float(size.group(1)) - 297.6) < 2 and abs(float(size.group(2)) - 419.5) < 2
