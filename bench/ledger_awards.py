@@ -325,7 +325,7 @@ def profile(world: dict[str, Any], count: int) -> dict[str, Any]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--seconds", type=float, default=4 if bench.QUICK else 20, help="duration of each run")
+    parser.add_argument("--seconds", type=float, default=3 if bench.QUICK else 20, help="duration of each run")
     parser.add_argument("--workers", default="1,8", help="comma-separated client counts")
     parser.add_argument("--people", type=int, default=4000, help="people in the community awarded to")
     parser.add_argument("--scale", type=int, default=8, help="pgbench -i -s (PostgreSQL reference)")

@@ -1,6 +1,6 @@
 """`linli ledger verify`: seconds per million transfers (issue 3, item 9e).
 
-Builds a ledger of --transfers transfers (1 million; quick: 50,000) with CORRECT row hashes and running balances,
+Builds a ledger of --transfers transfers (1 million; quick: 20,000) with CORRECT row hashes and running balances,
 through the service layer itself (`services.transfer_post_batch`, batches of --batch legs, back-dated with `at=` over
 six months), seals every complete month of every community (`sealing.ledger_seal`), then times the command an operator
 runs, `linli ledger verify` (all communities: every row hash, running balance, account balance, roll-up and seal),
@@ -33,7 +33,7 @@ import ledger_common as bench
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--transfers", type=int, default=50_000 if bench.QUICK else 1_000_000)
+    parser.add_argument("--transfers", type=int, default=20_000 if bench.QUICK else 1_000_000)
     parser.add_argument("--people", type=int, default=4000)
     parser.add_argument("--communities", type=int, default=4)
     parser.add_argument("--batch", type=int, default=1000, help="legs per transfer_post_batch")
