@@ -6,6 +6,7 @@ import re
 import shutil
 import subprocess
 import time
+from datetime import timedelta
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -13,6 +14,7 @@ from typing import Any
 import pytest
 from django.conf import settings
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext
 from PIL import Image
 
@@ -295,3 +297,24 @@ def test_empty_printed_passbook(world: SimpleNamespace) -> None:
     response = client_for(world.staff_a).get(reverse("ledger:passbook_pdf", args=[world.pA2.pk]))
     assert response.status_code == 200 and response.content.startswith(b"%PDF")
     assert not Account.objects.filter(person=world.pA2).exists()
+
+
+def test_year_totals_count_only_this_year(world: SimpleNamespace) -> None:
+    last_year = timezone.localtime().replace(month=6, day=1) - timedelta(days=365)
+    services.transfer_post(
+        debit=services.system_account(world.A, SystemAccount.ISSUANCE),
+        credit=services.account_for_person(world.pA1),
+        amount=500,
+        kind=TransferKind.AWARD,
+        actor=world.staff_a,
+        idempotency_key="old",
+        memo="去年的积分",
+        at=last_year,
+    )
+    _awards(world, 1, start=7)
+    _spend(world, 3, "now")
+    html = _my_page(world)
+    assert 'data-testid="pb-balance">504<' in html
+    year = timezone.localdate().year
+    assert re.search(rf"{year}\D+7\D+3", html)  # earned 7, spent 3 this year; last year's 500 is not in it
+    assert f"{last_year:%Y-%m-%d}" in html and "去年的积分" in html
