@@ -10,6 +10,12 @@ from django.db.models import Q, Sum
 from linli.ledger.models import Account, AccountRollup, Transfer
 
 
+def person_balance(person_id: int) -> int:
+    """A person's points; 0 when they have no account yet (reading never creates one)."""
+    found = Account.objects.filter(person_id=person_id).values_list("balance", flat=True).first()
+    return int(found or 0)
+
+
 def balance(account: Account) -> int:
     """Constrained accounts keep their balance on the row; issuance is derived from its rollup plus later transfers."""
     if account.constrained:

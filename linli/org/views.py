@@ -19,7 +19,6 @@ from django.views.decorators.http import require_POST
 from linli.common.errors import Forbidden, NotFound
 from linli.common.views import attempt, paginate, query_string_without_page
 from linli.ledger import selectors as ledger_selectors
-from linli.ledger import services as ledger_services
 from linli.org import domain, selectors, services
 from linli.org.access import Actor, account_may_be_managed, can, require, require_any
 from linli.org.context_processors import get_actor
@@ -159,7 +158,7 @@ def home(request: HttpRequest) -> HttpResponse:
         building_ids = [m.household.building_id for m in memberships]
         grid_ids = [m.household.building.grid_id for m in memberships]
         ctx["person"] = person
-        ctx["points"] = ledger_selectors.balance(ledger_services.account_for_person(person))
+        ctx["points"] = ledger_selectors.person_balance(person.pk)
         ctx["memberships"] = memberships
         ctx["teams"] = TeamMember.objects.filter(person=person).select_related("team")
         # Building stewards and grid workers post their contacts for residents (SEEDS.md 004).
