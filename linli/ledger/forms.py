@@ -67,10 +67,6 @@ class ReverseForm(KeyedForm):
     reason = forms.CharField(label=_("Why is it being reversed?"), max_length=200)
 
 
-class DecisionForm(KeyedForm):
-    note = forms.CharField(label=_("Note"), max_length=200, required=False)
-
-
 class PolicyForm(forms.Form):
     adjustment_approval_threshold = forms.IntegerField(
         label=_("Adjustments above this many points need a second staff member's approval"),
