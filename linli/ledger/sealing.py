@@ -435,9 +435,10 @@ def ledger_verify(*, community: Community | None = None) -> VerifyReport:
     def bad(row: _Row, code: str, message: str, account_id: int | None = None) -> None:
         report.add(Problem(code, message, transfer_id=row.id, account_id=account_id, community_id=row.community_id))
 
-    def leg(row: _Row, account_id: int, delta: int, stated: int | None, side: str) -> None:
+    def leg(row: _Row, account_id: int, delta: int, stated: int | None, is_debit: bool) -> None:
         info = accounts.get(account_id)
         if info is None or info[0] != row.community_id:
+            side = _("debit") if is_debit else _("credit")
             bad(row, "foreign_account", _("its %(side)s account is not in its community.") % {"side": side})
             return
         sums[account_id] += delta
@@ -447,6 +448,7 @@ def ledger_verify(*, community: Community | None = None) -> VerifyReport:
                 bad(row, "running_balance", _("it states a balance for an account that keeps none."), account_id)
             return
         if stated != running[account_id]:
+            side = _("debit") if is_debit else _("credit")
             bad(
                 row,
                 "running_balance",
@@ -462,6 +464,7 @@ def ledger_verify(*, community: Community | None = None) -> VerifyReport:
         elif stated is not None and stated < 0:
             bad(row, "running_balance", _("it leaves account #%(account)s below zero.") % {"account": account_id})
 
+    kinds = frozenset(TransferKind.values)
     rows = transfers_qs.order_by("id").values_list(*_FIELDS).iterator(chunk_size=CHUNK)
     count = 0
     for values in rows:
@@ -472,10 +475,10 @@ def ledger_verify(*, community: Community | None = None) -> VerifyReport:
         expected = domain.row_hash(key, services.hash_fields(cast(Transfer, row)))
         if expected != row.row_hash:
             bad(row, "row_hash", _("its content no longer matches its hash (it was changed after it was written)."))
-        if row.amount <= 0 or row.debit_id == row.credit_id or row.kind not in TransferKind.values:
+        if row.amount <= 0 or row.debit_id == row.credit_id or row.kind not in kinds:
             bad(row, "bad_row", _("it breaks the ledger's rules (amount, accounts or kind)."))
-        leg(row, row.debit_id, -row.amount, row.debit_balance_after, _("debit"))
-        leg(row, row.credit_id, row.amount, row.credit_balance_after, _("credit"))
+        leg(row, row.debit_id, -row.amount, row.debit_balance_after, True)
+        leg(row, row.credit_id, row.amount, row.credit_balance_after, False)
         sealed = seal_index.get(row.community_id)
         if sealed is not None:
             i = bisect.bisect_right(sealed[0], row.created_at) - 1
