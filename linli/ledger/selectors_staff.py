@@ -1,7 +1,7 @@
 """Reads for the staff ledger pages and the ledger API: which transfers and adjustments an actor may see.
 
 Who sees what (linli.org.access, action "ledger.view"):
-- whoever may read the ledger of a whole community ("ledger.export": its staff, the street's admin, its auditor) sees
+- whoever may read the ledger of a whole community ("ledger.view_all": its staff, the street's admin, its auditor) sees
   every transfer and adjustment of it;
 - everyone else sees the transfers and adjustments that touch the account of a person whose passbook they may read
   (grid chiefs and workers: the people of their grids; a resident: themself).
@@ -42,7 +42,7 @@ def reads_whole_community(actor: Actor, community: Community) -> bool:
 
     Not "ledger.view" on the community: access lets grid and building grants *view* community-wide things (names of
     places), which must not open every resident's transfers to a grid worker."""
-    return can(actor, "ledger.export", community)
+    return can(actor, "ledger.view_all", community)
 
 
 def require_ledger_worker(actor: Actor, community: Community) -> None:

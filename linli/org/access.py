@@ -75,6 +75,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "ledger.post": frozenset(STAFF),  # award points directly, reverse a transfer
     "ledger.adjust": frozenset(STAFF),  # request and approve manual adjustments
     "ledger.seal": frozenset(STAFF),  # close a month
+    "ledger.view_all": frozenset(STAFF | {R.AUDITOR}),  # every transfer of a whole community
     "ledger.export": frozenset(STAFF | {R.AUDITOR}),
     "card.manage": frozenset(STAFF | GRID),  # issue, revoke and reissue QR points cards
 }
