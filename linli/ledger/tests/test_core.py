@@ -79,3 +79,43 @@ def test_database_refuses_tampering(world):
             with pytest.raises(IntegrityError), transaction.atomic():
                 c.execute(sql, params)
     assert Transfer.objects.get().amount == 5
+
+
+def _raw_insert(world, **overrides):
+    iss = services.system_account(world.A, SystemAccount.ISSUANCE)
+    acc = services.account_for_person(world.pA1)
+    row = {"community_id": world.A.id, "debit_id": iss.id, "credit_id": acc.id, "amount": 5, "kind": "award",
+           "memo": "", "ref_type": "", "idempotency_key": "raw", "request_hash": "0" * 64,
+           "created_at": "2026-11-01 00:00:00", "row_hash": "0" * 64}
+    row.update(overrides)
+    cols = ", ".join(row)
+    marks = ", ".join(["%s"] * len(row))
+    with connection.cursor() as c:
+        c.execute(f"INSERT INTO ledger_transfer ({cols}) VALUES ({marks})", list(row.values()))
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [{"amount": 0}, {"amount": -5}, {"credit_id": None}],
+    ids=["zero", "negative", "no-credit"],
+)
+def test_raw_inserts_breaking_checks_are_refused(world, overrides):
+    if overrides.get("credit_id", 1) is None:
+        overrides = {"credit_id": services.system_account(world.A, SystemAccount.ISSUANCE).id}  # debit == credit
+    with pytest.raises(IntegrityError), transaction.atomic():
+        _raw_insert(world, **overrides)
+    assert not Transfer.objects.exists()
+
+
+def test_raw_duplicate_idempotency_key_is_refused(world):
+    services.award(person=world.pA1, amount=5, actor=world.staff_a, idempotency_key="dup")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        _raw_insert(world, idempotency_key="dup")
+    assert Transfer.objects.count() == 1
+
+
+def test_a_transfer_is_reversed_at_most_once_even_by_raw_sql(world):
+    t = services.award(person=world.pA1, amount=5, actor=world.staff_a, idempotency_key="o").transfer
+    services.transfer_reverse(transfer=t, actor=world.staff_a, idempotency_key="rev")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        _raw_insert(world, idempotency_key="rev-again", reverses_id=t.id, kind="reversal")
