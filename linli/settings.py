@@ -177,6 +177,11 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = not PRODUCTION
 
+# --- the points ledger ------------------------------------------------------------------------------------------------
+# Key of the transfers' row hashes (HMAC). Empty: derived from SECRET_KEY. Set it separately to be free to rotate
+# SECRET_KEY; once transfers exist, changing the ledger key makes `linli ledger verify` fail on every row.
+LINLI_LEDGER_KEY = os.environ.get("LINLI_LEDGER_KEY", "")
+
 # --- upload limits (roster import) ----------------------------------------------------------------------------------
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
