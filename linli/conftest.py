@@ -4,6 +4,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from django.db.backends.signals import connection_created
 
 from linli.common.testing import make_world
 
@@ -32,7 +33,10 @@ def _ledger_guard(request: pytest.FixtureRequest) -> Any:
     put it back before every test so each test runs against the real guard."""
     from django.db import connection
 
-    uses_db = any(f in request.fixturenames for f in ("db", "transactional_db", "live_server", "world"))
+    marker = request.node.get_closest_marker("django_db")
+    uses_db = marker is not None or any(
+        f in request.fixturenames for f in ("db", "transactional_db", "live_server", "world")
+    )
     if not uses_db:
         yield
         return
@@ -46,4 +50,19 @@ def _ledger_guard(request: pytest.FixtureRequest) -> Any:
 
 
 def _commits(request: pytest.FixtureRequest) -> bool:
-    return "transactional_db" in request.fixturenames or "live_server" in request.fixturenames
+    marker = request.node.get_closest_marker("django_db")
+    by_marker = marker is not None and bool(marker.kwargs.get("transaction") or (marker.args and marker.args[0]))
+    return by_marker or "transactional_db" in request.fixturenames or "live_server" in request.fixturenames
+
+
+def _bounded_statements(sender: Any, connection: Any, **kwargs: Any) -> None:
+    """On PostgreSQL, a test query that runs away (a bad plan, a lock never released) fails within two minutes
+    instead of holding the whole run until CI's limit."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET statement_timeout = '120s'")
+            cursor.execute("SET lock_timeout = '60s'")
+
+
+connection_created.connect(_bounded_statements)
+

@@ -16,6 +16,7 @@ from decimal import Decimal
 from types import SimpleNamespace
 from typing import Any
 
+from django.db import connection
 from django.test import Client
 
 from linli.org.models import (
@@ -201,4 +202,8 @@ def make_large_community(street: Street, *, households: int = 5156, code: str = 
         ],
         batch_size=2000,
     )
+    if connection.vendor == "postgresql":
+        # fresh statistics, as autovacuum would give a real database: the planner must not think these tables tiny
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE org_person, org_householdmember, org_household, org_building")
     return community

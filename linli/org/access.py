@@ -10,7 +10,7 @@ Unknown actions are refused: a typo fails closed.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -313,8 +313,22 @@ def require_any(actor: Actor, action: str) -> None:
 # --- which objects an actor may see -----------------------------------------------------------------------------------
 M = TypeVar("M", bound=Model)
 
-# For each model: how to reach each scope level from a row (a lookup path, or None when the level cannot apply).
-_PATHS: dict[type[Model], dict[str, str | None]] = {
+# For each model: how to reach each scope level from a row — a lookup path, a function building the condition for a set
+# of ids, or None when the level cannot apply. Relations that fan out (a person's memberships, a compound's buildings)
+# are id subqueries driven from the small side (buildings of a grid), never joins: no duplicate rows, and a plan that
+# stays an index walk even when the planner's statistics are stale.
+PathRule = str | Callable[[frozenset[int]], Q] | None
+
+
+def _people_in_buildings(building_filter: dict[str, frozenset[int]]) -> Q:
+    return Q(pk__in=HouseholdMember.objects.filter(**building_filter).values("person_id"))
+
+
+def _compounds_of_buildings(building_filter: dict[str, frozenset[int]]) -> Q:
+    return Q(pk__in=Building.objects.filter(**building_filter, compound__isnull=False).values("compound_id"))
+
+
+_PATHS: dict[type[Model], dict[str, PathRule]] = {
     Community: {"street": "street_id", "community": "id", "grid": None, "building": None, "merchant": None},
     Grid: {
         "street": "community__street_id",
@@ -326,8 +340,8 @@ _PATHS: dict[type[Model], dict[str, str | None]] = {
     Compound: {
         "street": "community__street_id",
         "community": "community_id",
-        "grid": "buildings__grid_id",
-        "building": "buildings__id",
+        "grid": lambda ids: _compounds_of_buildings({"grid_id__in": ids}),
+        "building": lambda ids: _compounds_of_buildings({"id__in": ids}),
         "merchant": None,
     },
     Building: {
@@ -347,8 +361,8 @@ _PATHS: dict[type[Model], dict[str, str | None]] = {
     Person: {
         "street": "community__street_id",
         "community": "community_id",
-        "grid": "memberships__household__building__grid_id",
-        "building": "memberships__household__building_id",
+        "grid": lambda ids: _people_in_buildings({"household__building__grid_id__in": ids}),
+        "building": lambda ids: _people_in_buildings({"household__building_id__in": ids}),
         "merchant": None,
     },
     Team: {
@@ -382,31 +396,26 @@ def scoped(actor: Actor, action: str, qs: QuerySet[M]) -> QuerySet[M]:
         return qs.none()
     paths = _PATHS[qs.model]
     condition = Q(pk__in=[])
-    multi_valued = False
     for grant in actor.grants:
         if grant.role not in allowed:
             continue
         if _community_readable(grant, action, qs.model):
             condition |= Q(**{str(paths["community"]): grant.community_id})
             continue
-        path = paths.get(grant.level)
-        if path is None:
-            continue
-        condition |= Q(**{f"{path}__in": grant.ids})
-        multi_valued = multi_valued or ("__" in path and path.split("__")[0] in {"memberships", "buildings"})
+        rule = paths.get(grant.level)
+        if callable(rule):
+            condition |= rule(grant.ids)
+        elif rule is not None:
+            condition |= Q(**{f"{rule}__in": grant.ids})
     if R.RESIDENT in allowed and actor.person_id:
         if qs.model is Person:
             condition |= Q(id=actor.person_id)
         elif qs.model is Household:
-            condition |= Q(members__person_id=actor.person_id)
-            multi_valued = True
+            condition |= Q(pk__in=HouseholdMember.objects.filter(person_id=actor.person_id).values("household_id"))
         elif action in RESIDENT_COMMUNITY_ACTIONS:
             community_path = paths.get("community")
-            if community_path:
+            if isinstance(community_path, str):
                 condition |= Q(**{community_path: actor.person_community_id})
-    if multi_valued:
-        # joins through memberships can repeat a row; an id subquery keeps ordering and paging exact
-        return qs.filter(pk__in=qs.model._default_manager.filter(condition).values("pk"))
     return qs.filter(condition)
 
 
