@@ -17,7 +17,9 @@ from datetime import datetime
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ObjectDoesNotExist
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -31,7 +33,7 @@ from linli.ledger.errors import (
     InvalidAmount,
 )
 from linli.ledger.models import Account, AccountKind, SystemAccount, Transfer, TransferKind
-from linli.org.models import Community, Merchant, Person, Team
+from linli.org.models import Community, Merchant, Person, Team, User
 
 MAX_AMOUNT = 10_000_000  # no single posting is ever this large; stops typos and overflow games
 MAX_KEY = 120
@@ -121,14 +123,43 @@ def _check_leg(community_id: int, leg: Leg, actor: Any) -> None:
         raise CrossCommunity()
     if len(leg.memo) > 200:
         raise Invalid(_("The note is too long (200 characters at most)."), code="memo_too_long", field="memo")
+
+
+def _user_of(actor: Any) -> User | None:
+    """Services accept a User or a page/API Actor (which carries its user); the ledger records the user."""
+    user = getattr(actor, "user", actor)
+    return user if isinstance(user, User) else None
+
+
+def _check_self_credit(legs: Sequence[Leg], actor: Any) -> None:
+    """Nobody awards (or adjusts) points to themselves: one query for all the legs of a post, not one per leg."""
+    people = {
+        leg.credit.person_id
+        for leg in legs
+        if leg.kind in {TransferKind.AWARD, TransferKind.ADJUSTMENT} and leg.credit.person_id is not None
+    }
+    if not people:
+        return
+    own_person = getattr(actor, "person_id", None)  # an Actor knows its person already
+    if own_person is not None and not isinstance(actor, User):
+        if own_person in people:
+            raise Forbidden(_("Nobody awards points to themselves."), code="self_award")
+        return
+    actor = _user_of(actor)
     user_id = getattr(actor, "pk", None)
-    self_credit = (
-        leg.kind in {TransferKind.AWARD, TransferKind.ADJUSTMENT}
-        and user_id is not None
-        and leg.credit.person_id is not None
-        and Person.objects.filter(pk=leg.credit.person_id, user_id=user_id).exists()
-    )
-    if self_credit:
+    if user_id is None:
+        return
+    if isinstance(actor, User):
+        # a user is at most one person (Person.user is one-to-one); Django caches the answer, found or not, on the
+        # actor object, so a request posting many times asks once
+        try:
+            own = actor.person.pk
+        except ObjectDoesNotExist:
+            return
+        if own in people:
+            raise Forbidden(_("Nobody awards points to themselves."), code="self_award")
+        return
+    if Person.objects.filter(pk__in=people, user_id=user_id).exists():
         raise Forbidden(_("Nobody awards points to themselves."), code="self_award")
 
 
@@ -227,7 +258,7 @@ def _write(
     running = {acc: final[acc] - delta for acc, delta in deltas.items()}
     now = at or timezone.now()  # `at`: back-dated history (demo data, imports); the row hash covers it
     key = hmac_key()
-    actor_id = getattr(actor, "pk", None)
+    actor_id = getattr(_user_of(actor), "pk", None)
     rows = []
     for leg, idem, fp in zip(legs, keys, prints, strict=True):
         debit_after = credit_after = None
@@ -264,19 +295,19 @@ def _post(
 ) -> tuple[list[Transfer], bool]:
     for leg in legs:
         _check_leg(community_id, leg, actor)
+    _check_self_credit(legs, actor)
     prints = [_fingerprint(community_id, leg) for leg in legs]
-    replayed = _replay(_existing(community_id, keys), keys, prints)
-    if replayed is not None:
-        return replayed, True
+    # optimistic: write first; a retry is caught by the unique key (or by a balance its first run already spent)
+    # and answered from the rows, so the common case costs no look-up by key
     try:
         with transaction.atomic():
             return _write(community_id, legs, keys, prints, actor, at), False
-    except IntegrityError:
-        # a concurrent request with the same key won the race, or the transfer was reversed meanwhile
+    except (IntegrityError, InsufficientPoints) as error:
+        # a retry, a concurrent request with the same key that won the race, or a transfer reversed meanwhile
         replayed = _replay(_existing(community_id, keys), keys, prints)
         if replayed is not None:
             return replayed, True
-        if any(leg.reverses is not None for leg in legs):
+        if isinstance(error, IntegrityError) and any(leg.reverses is not None for leg in legs):
             raise AlreadyReversed() from None
         raise
 
@@ -361,9 +392,16 @@ def award(
     ref_id: int | None = None,
 ) -> Posted:
     """New points for a person, out of the community's issuance account."""
+    # both accounts in one query; either is created on first use
+    found = {
+        a.system_code or "person": a
+        for a in Account.objects.filter(
+            Q(person=person) | Q(community_id=person.community_id, system_code=SystemAccount.ISSUANCE)
+        )
+    }
     return transfer_post(
-        debit=system_account(person.community_id, SystemAccount.ISSUANCE),
-        credit=account_for_person(person),
+        debit=found.get(SystemAccount.ISSUANCE) or system_account(person.community_id, SystemAccount.ISSUANCE),
+        credit=found.get("person") or account_for_person(person),
         amount=amount,
         kind=TransferKind.AWARD,
         actor=actor,

@@ -119,3 +119,13 @@ def test_a_transfer_is_reversed_at_most_once_even_by_raw_sql(world):
     services.transfer_reverse(transfer=t, actor=world.staff_a, idempotency_key="rev")
     with pytest.raises(IntegrityError), transaction.atomic():
         _raw_insert(world, idempotency_key="rev-again", reverses_id=t.id, kind="reversal")
+
+
+def test_actor_objects_are_recorded_and_checked_like_users(world):
+    from linli.common.errors import Forbidden
+    from linli.org.access import actor_for
+
+    posted = services.award(person=world.pA2, amount=4, actor=actor_for(world.staff_a), idempotency_key="ac1")
+    assert posted.transfer.actor_id == world.staff_a.pk
+    with pytest.raises(Forbidden):
+        services.award(person=world.pA1, amount=4, actor=actor_for(world.resident_a1), idempotency_key="ac2")
