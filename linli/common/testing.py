@@ -38,6 +38,20 @@ from linli.org.models import (
 )
 
 PASSWORD = "Linli-test-2026"
+# the world's users, one per role and scope; permission matrices run every row for each of them
+USER_NAMES = (
+    "street_admin",
+    "staff_a",
+    "staff_b",
+    "staff_c",
+    "grid_chief_a1",
+    "grid_worker_a1",
+    "grid_worker_a2",
+    "steward_a1",
+    "auditor_a",
+    "merchant_op_a",
+    "resident_a1",
+)
 
 
 def _user(phone: str, name: str) -> User:
@@ -114,22 +128,7 @@ def make_world() -> SimpleNamespace:
     w.resident_a1 = _user("13800000001", "王秀英")
     w.pA1.user = w.resident_a1
     w.pA1.save()
-    w.users = {
-        name: getattr(w, name)
-        for name in (
-            "street_admin",
-            "staff_a",
-            "staff_b",
-            "staff_c",
-            "grid_chief_a1",
-            "grid_worker_a1",
-            "grid_worker_a2",
-            "steward_a1",
-            "auditor_a",
-            "merchant_op_a",
-            "resident_a1",
-        )
-    }
+    w.users = {name: getattr(w, name) for name in USER_NAMES}
     return w
 
 

@@ -11,19 +11,9 @@ from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any
 
-ALL_USERS = (
-    "street_admin",
-    "staff_a",
-    "staff_b",
-    "staff_c",
-    "grid_chief_a1",
-    "grid_worker_a1",
-    "grid_worker_a2",
-    "steward_a1",
-    "auditor_a",
-    "merchant_op_a",
-    "resident_a1",
-)
+from linli.common.testing import USER_NAMES
+
+ALL_USERS = USER_NAMES
 EVERYONE = frozenset(ALL_USERS)
 A_STAFF = frozenset({"street_admin", "staff_a"})
 A1_GRID = frozenset({"grid_chief_a1", "grid_worker_a1"})

@@ -28,24 +28,12 @@ from django.db import transaction
 from django.test import Client
 
 from linli.api import api
-from linli.common.testing import client_for
+from linli.common.testing import USER_NAMES, client_for
 from linli.org.models import ApiToken, Person
 from linli.org.services import token_hash
 
 PREFIX = "/api/v1"
-USERS = (
-    "street_admin",
-    "staff_a",
-    "staff_b",
-    "staff_c",
-    "grid_chief_a1",
-    "grid_worker_a1",
-    "grid_worker_a2",
-    "steward_a1",
-    "auditor_a",
-    "merchant_op_a",
-    "resident_a1",
-)
+USERS = USER_NAMES
 
 
 def allow(*names: str) -> dict[str, bool]:
