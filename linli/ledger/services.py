@@ -94,6 +94,9 @@ def system_account(community: Community | int, code: str) -> Account:
 # --- posting --------------------------------------------------------------------------------------------------------
 
 
+_KINDS = frozenset(TransferKind.values)
+
+
 @dataclass(frozen=True)
 class Leg:
     debit: Account
@@ -115,7 +118,7 @@ class Posted:
 def _check_leg(community_id: int, leg: Leg, actor: Any) -> None:
     if not isinstance(leg.amount, int) or isinstance(leg.amount, bool) or not 0 < leg.amount <= MAX_AMOUNT:
         raise InvalidAmount()
-    if leg.kind not in TransferKind.values:
+    if leg.kind not in _KINDS:
         raise Invalid(_("Unknown transfer kind."), code="kind_invalid")
     if leg.debit.pk == leg.credit.pk:
         raise Invalid(_("A transfer needs two different accounts."), code="same_account")
@@ -268,26 +271,65 @@ def _write(
         if leg.credit.constrained:
             running[leg.credit.pk] += leg.amount
             credit_after = running[leg.credit.pk]
-        t = Transfer(
-            community_id=community_id,
-            debit=leg.debit,
-            credit=leg.credit,
-            amount=leg.amount,
-            kind=leg.kind,
-            memo=leg.memo,
-            ref_type=leg.ref_type,
-            ref_id=leg.ref_id,
-            reverses=leg.reverses,
-            actor_id=actor_id,
-            idempotency_key=idem,
-            request_hash=fp,
-            created_at=now,
-            debit_balance_after=debit_after,
-            credit_balance_after=credit_after,
-        )
+        t = Transfer.from_db(
+            connection.alias,
+            _ALL_ATTNAMES,
+            (
+                None,  # id, set by the INSERT
+                community_id,
+                leg.debit.pk,
+                leg.credit.pk,
+                leg.amount,
+                leg.kind,
+                leg.memo,
+                leg.ref_type,
+                leg.ref_id,
+                leg.reverses.pk if leg.reverses else None,
+                actor_id,
+                idem,
+                fp,
+                now,
+                debit_after,
+                credit_after,
+                "",  # row_hash, below
+            ),
+        )  # positional (from_db): Django's fast path, a third of the cost of keywords on a 300-leg batch
+        t._state.fields_cache.update(debit=leg.debit, credit=leg.credit)
         t.row_hash = domain.row_hash(key, hash_fields(t))
         rows.append(t)
-    return Transfer.objects.bulk_create(rows)
+    _insert(rows)
+    return rows
+
+
+_ALL_ATTNAMES = [f.attname for f in Transfer._meta.concrete_fields]
+_INSERT_FIELDS = [f for f in Transfer._meta.concrete_fields if not f.primary_key]
+_INSERT_CHUNK = 500  # rows per statement: 500 × 15 parameters stays far below SQLite's and PostgreSQL's limits
+
+
+def _insert(rows: list[Transfer]) -> None:
+    """Insert built transfers with multi-row INSERT … RETURNING id — bulk_create's job without its per-field
+    preparation, which was most of a 300-leg batch's time. Values go as parameters; only column names and
+    placeholders are put into the statement."""
+    ops = connection.ops
+    columns = ", ".join(ops.quote_name(str(f.column)) for f in _INSERT_FIELDS)
+    one_row = "(" + ", ".join(["%s"] * len(_INSERT_FIELDS)) + ")"
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), _INSERT_CHUNK):
+            part = rows[start : start + _INSERT_CHUNK]
+            params: list[Any] = []
+            for t in part:
+                for f in _INSERT_FIELDS:
+                    value = getattr(t, f.attname)
+                    params.append(ops.adapt_datetimefield_value(value) if f.attname == "created_at" else value)
+            cursor.execute(
+                f"INSERT INTO ledger_transfer ({columns}) VALUES {', '.join([one_row] * len(part))} "  # noqa: S608
+                "RETURNING id",
+                params,
+            )
+            for t, (pk,) in zip(part, cursor.fetchall(), strict=True):
+                t.pk = pk
+                t._state.adding = False
+                t._state.db = connection.alias
 
 
 def _post(
