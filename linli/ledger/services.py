@@ -18,7 +18,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, connection, models, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -211,13 +211,17 @@ def _apply_deltas(deltas: dict[int, int]) -> dict[int, int]:
     if not deltas:
         return {}
     items = sorted(deltas.items())
-    cast = "::bigint" if connection.vendor == "postgresql" else ""
-    values = ", ".join(f"(%s{cast}, %s{cast})" for _ in items)
-    params: list[int] = [x for pair in items for x in pair]
+    if connection.vendor == "postgresql":
+        # two array parameters whatever the size: psycopg parses a statement with thousands of placeholders slowly
+        source = "unnest(%s::bigint[], %s::bigint[]) AS v(column1, column2)"
+        params: list[Any] = [[k for k, _d in items], [d for _k, d in items]]
+    else:
+        source = "(VALUES " + ", ".join("(%s, %s)" for _ in items) + ") AS v"
+        params = [x for pair in items for x in pair]
     # only placeholders are interpolated into the statement; every value travels as a parameter
     sql = (
         "UPDATE ledger_account SET balance = ledger_account.balance + v.column2 "  # noqa: S608
-        f"FROM (VALUES {values}) AS v "
+        f"FROM {source} "
         "WHERE ledger_account.id = v.column1 AND ledger_account.constrained "
         "AND ledger_account.balance + v.column2 >= 0 "
         "RETURNING ledger_account.id, ledger_account.balance"
@@ -303,6 +307,16 @@ def _write(
 
 _ALL_ATTNAMES = [f.attname for f in Transfer._meta.concrete_fields]
 _INSERT_FIELDS = [f for f in Transfer._meta.concrete_fields if not f.primary_key]
+_PG_ARRAY_TYPES = {
+    f.attname: (
+        "timestamptz"
+        if f.attname == "created_at"
+        else "bigint"
+        if isinstance(f, (models.BigIntegerField, models.ForeignKey))
+        else "text"
+    )
+    for f in _INSERT_FIELDS
+}
 _INSERT_CHUNK = 500  # rows per statement: 500 × 15 parameters stays far below SQLite's and PostgreSQL's limits
 
 
@@ -312,20 +326,30 @@ def _insert(rows: list[Transfer]) -> None:
     placeholders are put into the statement."""
     ops = connection.ops
     columns = ", ".join(ops.quote_name(str(f.column)) for f in _INSERT_FIELDS)
-    one_row = "(" + ", ".join(["%s"] * len(_INSERT_FIELDS)) + ")"
+    postgres = connection.vendor == "postgresql"
     with connection.cursor() as cursor:
         for start in range(0, len(rows), _INSERT_CHUNK):
             part = rows[start : start + _INSERT_CHUNK]
-            params: list[Any] = []
-            for t in part:
-                for f in _INSERT_FIELDS:
-                    value = getattr(t, f.attname)
-                    params.append(ops.adapt_datetimefield_value(value) if f.attname == "created_at" else value)
-            cursor.execute(
-                f"INSERT INTO ledger_transfer ({columns}) VALUES {', '.join([one_row] * len(part))} "  # noqa: S608
-                "RETURNING id",
-                params,
-            )
+            if postgres:
+                # one array per column: a constant, tiny statement however many rows (see _apply_deltas)
+                arrays = [[getattr(t, f.attname) for t in part] for f in _INSERT_FIELDS]
+                source = ", ".join(f"%s::{_PG_ARRAY_TYPES[f.attname]}[]" for f in _INSERT_FIELDS)
+                cursor.execute(
+                    f"INSERT INTO ledger_transfer ({columns}) SELECT * FROM unnest({source}) RETURNING id",  # noqa: S608
+                    arrays,
+                )
+            else:
+                one_row = "(" + ", ".join(["%s"] * len(_INSERT_FIELDS)) + ")"
+                params: list[Any] = []
+                for t in part:
+                    for f in _INSERT_FIELDS:
+                        value = getattr(t, f.attname)
+                        params.append(ops.adapt_datetimefield_value(value) if f.attname == "created_at" else value)
+                cursor.execute(
+                    f"INSERT INTO ledger_transfer ({columns}) VALUES {', '.join([one_row] * len(part))} "  # noqa: S608
+                    "RETURNING id",
+                    params,
+                )
             for t, (pk,) in zip(part, cursor.fetchall(), strict=True):
                 t.pk = pk
                 t._state.adding = False

@@ -181,8 +181,10 @@ def test_parallel_awards_never_touch_the_issuance_row(real_db: None) -> None:
     updates = [(sql, list(params or [])) for sql, params in statements if sql.lstrip().upper().startswith("UPDATE")]
     assert updates, "the person balances are updated"
     for sql, params in updates:
-        assert "ledger_account" in sql and "FROM (VALUES" in sql, sql  # only the conditional balance UPDATE
-        touched = set(params[0::2])  # (account id, delta) pairs
+        # only the conditional balance UPDATE
+        assert "ledger_account" in sql and ("FROM (VALUES" in sql or "FROM unnest" in sql), sql
+        # SQLite: (account id, delta) pairs; PostgreSQL: an array of ids and an array of deltas
+        touched = set(params[0]) if "unnest" in sql else set(params[0::2])
         assert issuance.pk not in touched and touched <= {a.pk for a in accounts}
     assert not any("FOR UPDATE" in sql.upper() and "ledger_account" in sql for sql, _p in statements)
     assert Account.objects.get(pk=issuance.pk).balance == 0  # never written: its balance is derived
