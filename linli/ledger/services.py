@@ -211,12 +211,13 @@ def _apply_deltas(deltas: dict[int, int]) -> dict[int, int]:
     if not deltas:
         return {}
     items = sorted(deltas.items())
-    if connection.vendor == "postgresql":
+    if connection.vendor == "postgresql" and len(items) > _ARRAYS_FROM:
         # two array parameters whatever the size: psycopg parses a statement with thousands of placeholders slowly
         source = "unnest(%s::bigint[], %s::bigint[]) AS v(column1, column2)"
         params: list[Any] = [[k for k, _d in items], [d for _k, d in items]]
     else:
-        source = "(VALUES " + ", ".join("(%s, %s)" for _ in items) + ") AS v"
+        cast = "::bigint" if connection.vendor == "postgresql" else ""
+        source = "(VALUES " + ", ".join(f"(%s{cast}, %s{cast})" for _ in items) + ") AS v"
         params = [x for pair in items for x in pair]
     # only placeholders are interpolated into the statement; every value travels as a parameter
     sql = (
@@ -318,6 +319,9 @@ _PG_ARRAY_TYPES = {
     for f in _INSERT_FIELDS
 }
 _INSERT_CHUNK = 500  # rows per statement: 500 × 15 parameters stays far below SQLite's and PostgreSQL's limits
+# on PostgreSQL, statements for more rows than this send one array per column (unnest); a single posting keeps plain
+# placeholders, which psycopg parses quickly when they are few
+_ARRAYS_FROM = 8
 
 
 def _insert(rows: list[Transfer]) -> None:
@@ -326,7 +330,7 @@ def _insert(rows: list[Transfer]) -> None:
     placeholders are put into the statement."""
     ops = connection.ops
     columns = ", ".join(ops.quote_name(str(f.column)) for f in _INSERT_FIELDS)
-    postgres = connection.vendor == "postgresql"
+    postgres = connection.vendor == "postgresql" and len(rows) > _ARRAYS_FROM
     with connection.cursor() as cursor:
         for start in range(0, len(rows), _INSERT_CHUNK):
             part = rows[start : start + _INSERT_CHUNK]
