@@ -3,8 +3,10 @@ roles and API tokens. Thin: parse, one service/selector call, render."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth import views as auth_views
@@ -23,6 +25,7 @@ from linli.org import domain, selectors, services
 from linli.org.access import Actor, account_may_be_managed, can, require, require_any
 from linli.org.context_processors import get_actor
 from linli.org.forms import (
+    ActorForm,
     BuildingForm,
     CompoundForm,
     GridForm,
@@ -212,111 +215,47 @@ def _structure_url(community: Community) -> str:
 
 @login_required
 def grid_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
-    actor = get_actor(request)
-    grid = selectors.get_visible(actor, Grid, pk) if pk else None
-    community = grid.community if grid else current_community(request, actor)
-    require(actor, "org.manage", grid or community)
-    initial = {"name": grid.name, "number": grid.number, "parent": grid.parent_id} if grid else {}
-    form = GridForm(request.POST or None, initial=initial, actor=actor, community=community)
-
-    def save(d: dict[str, Any]) -> Grid:
-        if grid:
-            return services.grid_update(actor=actor, grid=grid, name=d["name"], number=d["number"], parent=d["parent"])
-        return services.grid_create(
-            actor=actor, community=community, name=d["name"], number=d["number"], parent=d["parent"]
-        )
-
-    return _edit_page(
+    return _community_object_edit(
         request,
-        title=_("Edit grid") if grid else _("New grid"),
-        form=form,
-        save=save,
-        done_url=_structure_url(community),
-        back_url=_structure_url(community),
+        pk,
+        model=Grid,
+        form_class=GridForm,
+        action="org.manage",
+        create=lambda actor, community, d: services.grid_create(actor=actor, community=community, **d),
+        update=lambda actor, grid, d: services.grid_update(actor=actor, grid=grid, **d),
+        list_url=_structure_url,
+        titles=(_("Edit grid"), _("New grid")),
     )
 
 
 @login_required
 def compound_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
-    actor = get_actor(request)
-    compound = selectors.get_visible(actor, Compound, pk) if pk else None
-    community = compound.community if compound else current_community(request, actor)
-    require(actor, "org.manage", compound or community)
-    initial = (
-        {
-            "name": compound.name,
-            "grid": compound.grid_id,
-            "address": compound.address,
-            "property_company": compound.property_company,
-        }
-        if compound
-        else {}
-    )
-    form = CompoundForm(request.POST or None, initial=initial, actor=actor, community=community)
-
-    def save(d: dict[str, Any]) -> Compound:
-        if compound:
-            return services.compound_update(
-                actor=actor,
-                compound=compound,
-                name=d["name"],
-                grid=d["grid"],
-                address=d["address"],
-                property_company=d["property_company"],
-            )
-        return services.compound_create(
-            actor=actor,
-            community=community,
-            name=d["name"],
-            grid=d["grid"],
-            address=d["address"],
-            property_company=d["property_company"],
-        )
-
-    return _edit_page(
+    return _community_object_edit(
         request,
-        title=_("Edit compound") if compound else _("New compound"),
-        form=form,
-        save=save,
-        done_url=_structure_url(community),
-        back_url=_structure_url(community),
+        pk,
+        model=Compound,
+        form_class=CompoundForm,
+        action="org.manage",
+        create=lambda actor, community, d: services.compound_create(actor=actor, community=community, **d),
+        update=lambda actor, compound, d: services.compound_update(actor=actor, compound=compound, **d),
+        list_url=_structure_url,
+        titles=(_("Edit compound"), _("New compound")),
     )
 
 
 @login_required
 def building_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
-    actor = get_actor(request)
-    building = selectors.get_visible(actor, Building, pk) if pk else None
-    community = building.community if building else current_community(request, actor)
-    require(actor, "org.manage", building or community)
-    initial = (
-        {"name": building.name, "grid": building.grid_id, "compound": building.compound_id, "floors": building.floors}
-        if building
-        else {"grid": request.GET.get("grid")}
-    )
-    form = BuildingForm(request.POST or None, initial=initial, actor=actor, community=community)
-
-    def save(d: dict[str, Any]) -> Building:
-        if building:
-            return services.building_update(
-                actor=actor,
-                building=building,
-                name=d["name"],
-                grid=d["grid"],
-                compound=d["compound"],
-                floors=d["floors"],
-            )
-        return services.building_create(
-            actor=actor, community=community, name=d["name"], grid=d["grid"], compound=d["compound"], floors=d["floors"]
-        )
-
-    return _edit_page(
+    return _community_object_edit(
         request,
-        title=_("Edit or move building") if building else _("New building"),
-        form=form,
-        save=save,
-        done_url=_structure_url(community),
-        back_url=_structure_url(community),
+        pk,
+        model=Building,
+        form_class=BuildingForm,
+        action="org.manage",
+        create=lambda actor, community, d: services.building_create(actor=actor, community=community, **d),
+        update=lambda actor, building, d: services.building_update(actor=actor, building=building, **d),
+        list_url=_structure_url,
+        titles=(_("Edit or move building"), _("New building")),
+        new_initial={"grid": request.GET.get("grid")},
     )
 
 
@@ -752,35 +691,43 @@ def _fields_of(obj: Model | None, form_class: Any) -> dict[str, Any]:
     return {name: getattr(obj, name) for name in form_class.base_fields} if obj else {}
 
 
-def _directory_edit(
+def _community_object_edit(
     request: HttpRequest,
     pk: int | None,
     *,
-    model: type[Merchant] | type[PartnerUnit],
-    form_class: type[MerchantForm] | type[PartnerForm],
+    model: type[Model],
+    form_class: type[forms.Form],
     action: str,
-    create: Any,
-    update: Any,
-    list_name: str,
+    create: Callable[[Actor, Community, dict[str, Any]], Model],
+    update: Callable[[Actor, Any, dict[str, Any]], Model],
+    list_url: Callable[[Community], str],
     titles: tuple[str, str],
+    new_initial: dict[str, Any] | None = None,
 ) -> HttpResponse:
-    """Create or edit a community directory entry (caring merchant, partner unit)."""
+    """Create (pk None) or edit one thing that belongs to a community — grid, compound, building, caring merchant,
+    partner unit: the form's fields are the service's keyword arguments."""
     actor = get_actor(request)
     obj = selectors.get_visible(actor, model, pk) if pk else None
-    community = obj.community if obj else current_community(request, actor)
+    community = obj.community if obj else current_community(request, actor)  # type: ignore[attr-defined]
     require(actor, action, obj or community)
-    form = form_class(request.POST or None, initial=_fields_of(obj, form_class))
+    initial = _fields_of(obj, form_class) if obj else (new_initial or {})
+    extra = {"actor": actor, "community": community} if issubclass(form_class, ActorForm) else {}
+    form = form_class(request.POST or None, initial=initial, **extra)
 
     def save(d: dict[str, Any]) -> Model:
         return update(actor, obj, d) if obj else create(actor, community, d)
 
-    url = f"{reverse(list_name)}?community={community.id}"
+    url = list_url(community)
     return _edit_page(request, title=titles[0] if obj else titles[1], form=form, save=save, done_url=url, back_url=url)
+
+
+def _list_url(name: str) -> Callable[[Community], str]:
+    return lambda community: f"{reverse(name)}?community={community.id}"
 
 
 @login_required
 def merchant_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
-    return _directory_edit(
+    return _community_object_edit(
         request,
         pk,
         model=Merchant,
@@ -788,14 +735,14 @@ def merchant_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
         action="merchant.manage",
         create=lambda actor, community, d: services.merchant_create(actor=actor, community=community, **d),
         update=lambda actor, obj, d: services.merchant_update(actor=actor, merchant=obj, **d),
-        list_name="org:merchants",
+        list_url=_list_url("org:merchants"),
         titles=(_("Edit merchant"), _("New caring merchant")),
     )
 
 
 @login_required
 def partner_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
-    return _directory_edit(
+    return _community_object_edit(
         request,
         pk,
         model=PartnerUnit,
@@ -803,7 +750,7 @@ def partner_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
         action="partner.manage",
         create=lambda actor, community, d: services.partner_create(actor=actor, community=community, **d),
         update=lambda actor, obj, d: services.partner_update(actor=actor, partner=obj, **d),
-        list_name="org:partners",
+        list_url=_list_url("org:partners"),
         titles=(_("Edit partner unit"), _("New partner unit")),
     )
 

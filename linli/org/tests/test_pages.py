@@ -173,3 +173,25 @@ def test_merchant_and_partner_pages_create_and_edit(world):
     assert r.status_code == 302 and PartnerUnit.objects.get(name="红庙坡派出所").agreement_signed_on.year == 2026
     r = c.post(reverse("org:partner_create") + f"?community={world.A.id}", {"name": "红庙坡派出所"})
     assert r.status_code == 200 and PartnerUnit.objects.filter(name="红庙坡派出所").count() == 1
+
+
+def test_structure_pages_create_edit_and_move(world):
+    from linli.org.models import Building, Compound, Grid
+
+    c = client_for(world.staff_a)
+    q = f"?community={world.A.id}"
+    assert c.post(reverse("org:grid_create") + q, {"name": "第三网格", "number": "3"}).status_code == 302
+    g3 = Grid.objects.get(name="第三网格")
+    assert c.post(reverse("org:grid_edit", args=[g3.id]), {"name": "第三网格", "number": "3", "parent": world.A1.id})
+    assert Grid.objects.get(pk=g3.pk).parent_id == world.A1.id
+    r = c.post(reverse("org:grid_edit", args=[world.A1.id]), {"name": world.A1.name, "number": "1", "parent": g3.id})
+    assert r.status_code == 200 and Grid.objects.get(pk=world.A1.pk).parent_id is None  # a loop is refused inline
+    assert c.post(reverse("org:compound_create") + q, {"name": "新苑", "grid": g3.id}).status_code == 302
+    cp = Compound.objects.get(name="新苑")
+    form = c.get(reverse("org:building_edit", args=[world.bA1.id])).content.decode()
+    assert f'value="{world.A1.id}" selected' in form  # the current grid is preselected
+    r = c.post(reverse("org:building_edit", args=[world.bA1.id]),
+               {"name": "1号楼", "grid": g3.id, "compound": cp.id, "floors": "6"})
+    assert r.status_code == 302
+    b = Building.objects.get(pk=world.bA1.pk)
+    assert (b.grid_id, b.compound_id, b.floors) == (g3.id, cp.id, 6)
