@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "linli.common",
     "linli.org",
     "linli.ledger",
+    "linli.points",
 ]
 
 MIDDLEWARE = [
@@ -185,6 +186,8 @@ LINLI_LEDGER_KEY = os.environ.get("LINLI_LEDGER_KEY", "")
 # --- upload limits (roster import) ----------------------------------------------------------------------------------
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+# evidence photos: larger uploads are refused with a clear message (nginx: client_max_body_size above this)
+LINLI_PHOTO_MAX_BYTES = int(os.environ.get("LINLI_PHOTO_MAX_BYTES", str(10 * 1024 * 1024)))
 LINLI_IMPORT_MAX_ROWS = int(os.environ.get("LINLI_IMPORT_MAX_ROWS", "20000"))
 
 # --- security (production) ------------------------------------------------------------------------------------------

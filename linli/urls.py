@@ -9,5 +9,6 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("org/roster/", include(("linli.org.roster_urls", "roster"))),
     path("ledger/", include("linli.ledger.urls")),
+    path("points/", include("linli.points.urls")),
     path("", include("linli.org.urls")),
 ]

@@ -18,59 +18,28 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from linli.common.errors import DomainError, NotFound
+from linli.common.errors import DomainError
 from linli.common.views import attempt
 from linli.ledger import adjustments, selectors, services
 from linli.ledger import selectors_staff as reads
 from linli.ledger.forms import AdjustmentForm, AwardForm, PersonSearchForm, PolicyForm, ReverseForm
 from linli.ledger.models import AdjustmentStatus, Transfer, TransferKind
+from linli.org import pages
 from linli.org import selectors as org_selectors
 from linli.org.access import Actor, can, require
 from linli.org.context_processors import get_actor
-from linli.org.models import Community, Person, Role
+from linli.org.models import Community, Person
 
 PAGE = 50
 
 # --- helpers --------------------------------------------------------------------------------------------------------
 
 
-def _community(request: HttpRequest, actor: Actor) -> Community:
-    """?community=<id> when visible (else 404), or the actor's first community."""
-    wanted = request.GET.get("community") or request.POST.get("community")
-    if wanted:
-        return org_selectors.get_visible(actor, Community, wanted)
-    community = org_selectors.communities(actor).first()
-    if community is None:
-        raise NotFound()
-    return community
-
-
-def _picker(actor: Actor, community: Community) -> dict[str, Any]:
-    return {
-        "community": community,
-        "communities": org_selectors.communities(actor) if actor.has_role(Role.STREET_ADMIN) else [],
-    }
-
-
-def _int(value: str | None) -> int | None:
-    try:
-        number = int(value or "")
-    except ValueError:
-        return None
-    return number if 0 < number < 2**63 else None
-
-
-def _person_in(actor: Actor, community: Community, pk: Any) -> Person:
-    """A person of `community` the actor may see, or 404."""
-    person = org_selectors.get_visible(actor, Person, pk)
-    if person.community_id != community.pk:
-        raise NotFound()
-    return person
-
-
-def _key(request: HttpRequest, form_key: str) -> str:
-    """The form's key, kept apart per user so one login can never replay another's request."""
-    return f"web:{request.user.pk}:{form_key}"
+_community = pages.community_of
+_picker = pages.picker
+_int = pages.positive_int
+_person_in = pages.person_in
+_key = pages.form_key
 
 
 def _search(request: HttpRequest, actor: Actor, community: Community) -> dict[str, Any]:

@@ -78,11 +78,26 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "ledger.view_all": frozenset(STAFF | {R.AUDITOR}),  # every transfer of a whole community
     "ledger.export": frozenset(STAFF | {R.AUDITOR}),
     "card.manage": frozenset(STAFF | GRID),  # issue, revoke and reissue QR points cards
+    # earning points (objects: the Community for catalogue and activities, a Person for claims about them)
+    "points.view": frozenset(READERS | {R.MERCHANT_OPERATOR, R.RESIDENT}),  # rules catalogue, activities
+    "rule.manage": frozenset(STAFF),
+    "claim.view": frozenset(STAFF | GRID | {R.BUILDING_STEWARD, R.AUDITOR, R.RESIDENT}),
+    "claim.submit": frozenset({R.RESIDENT}),  # one's own check-in
+    "claim.record": frozenset(STAFF | GRID | {R.BUILDING_STEWARD}),  # for someone without a phone
+    "claim.verify": frozenset(STAFF | GRID | {R.BUILDING_STEWARD}),
+    "claim.approve": frozenset(STAFF),
+    "activity.manage": frozenset(STAFF),
+    "activity.mark": frozenset(STAFF | GRID | {R.BUILDING_STEWARD}),  # mark attendance (and the activity's organiser)
+    "activity.join": frozenset({R.RESIDENT}),
+    "donation.view": frozenset(STAFF | {R.AUDITOR}),
+    "donation.manage": frozenset(STAFF),
+    "certificate.view": frozenset(STAFF | {R.AUDITOR, R.RESIDENT}),
+    "certificate.issue": frozenset(STAFF),
 }
 
 # Roles whose grants only cover *people-facing* reads for residents: a resident sees the org objects of their own
 # community (names of grids and buildings, teams, merchants) but no one else's personal data.
-RESIDENT_COMMUNITY_ACTIONS = frozenset({"org.view", "team.view", "merchant.view"})
+RESIDENT_COMMUNITY_ACTIONS = frozenset({"org.view", "team.view", "merchant.view", "points.view"})
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,53 @@
+"""Who may call each points API operation: the rows of tests/apimatrix_*.py merged into one MATRIX, which
+linli/org/tests/test_api_permissions.py collects and checks for completeness; each row runs for every test user."""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from linli.org.tests import test_api_permissions as org_matrix
+from linli.org.tests.test_api_permissions import Op, Request, check_operation
+
+
+def _merge() -> tuple[dict[Op, dict[str, bool]], dict[Op, Request]]:
+    matrix: dict[Op, dict[str, bool]] = {}
+    requests: dict[Op, Request] = {}
+    for info in pkgutil.iter_modules([str(Path(__file__).parent)]):
+        if info.name.startswith("apimatrix_"):
+            module = importlib.import_module(f"linli.points.tests.{info.name}")
+            matrix |= module.MATRIX
+            requests |= module.REQUESTS
+    return matrix, requests
+
+
+MATRIX, REQUESTS = _merge()
+
+
+@pytest.fixture
+def idempotency_header(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The org matrix sends only auth headers; points writes also carry an Idempotency-Key (required by some)."""
+    send = org_matrix._send
+
+    def with_key(client: Any, method: str, path: str, payload: Any, headers: dict[str, str]) -> Any:
+        extra = {"Idempotency-Key": "matrix-key"} if method != "GET" else {}
+        return send(client, method, path, payload, {**headers, **extra})
+
+    monkeypatch.setattr(org_matrix, "_send", with_key)
+
+
+def test_points_matrix_is_complete() -> None:
+    served = {op for op in org_matrix.spec_operations() if op in MATRIX}
+    assert set(MATRIX) == served, set(MATRIX) ^ served
+    assert set(REQUESTS) == set(MATRIX)
+
+
+@pytest.mark.parametrize("auth", ["session", "token"])
+@pytest.mark.parametrize("op", sorted(MATRIX), ids=lambda op: f"{op[0]} {op[1]}")
+def test_each_role_is_refused_outside_its_scope(world: Any, idempotency_header: None, op: Op, auth: str) -> None:
+    problems = check_operation(world, op, MATRIX[op], REQUESTS[op], auth)
+    assert not problems, "\n".join(problems)
