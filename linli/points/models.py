@@ -352,10 +352,19 @@ class Donation(TimeStamped):
     assessed_at = models.DateTimeField(null=True, blank=True)
     transfer_id = models.BigIntegerField(null=True, blank=True)
     note = models.CharField(_("note"), max_length=300, blank=True)
+    reason = models.CharField(_("reason"), max_length=300, blank=True)  # why it was declined; the donor hears it
+    idempotency_key = models.CharField(max_length=120, blank=True)  # a form sent twice registers one donation
 
     class Meta:
         ordering = ["-id"]
         verbose_name = _("donation")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["community", "idempotency_key"],
+                condition=~Q(idempotency_key=""),
+                name="donation_idempotency_key_unique",
+            )
+        ]
 
 
 class ItemStatus(models.TextChoices):
@@ -375,6 +384,7 @@ class DonatedItem(models.Model):
     price = models.PositiveIntegerField(_("shelf price in points"), null=True, blank=True)  # 明码标分
     status = models.CharField(max_length=10, choices=ItemStatus.choices, default=ItemStatus.QUEUED)
     market_ref = models.CharField(max_length=60, blank=True)  # the market's stock entry, once stocked
+    stocked_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["id"]
@@ -387,7 +397,12 @@ class DonatedItem(models.Model):
 class Certificate(models.Model):
     community = models.ForeignKey(Community, on_delete=models.PROTECT, related_name="+")
     person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="+")
-    number = models.CharField(_("certificate number"), max_length=40, unique=True)
+    number = models.CharField(_("certificate number"), max_length=60, unique=True)
+    # who and which committee, as certified: a later rename or move does not change an issued certificate
+    person_name = models.CharField(_("name"), max_length=100, default="")
+    issuer_name = models.CharField(_("issued by"), max_length=100, default="")
+    issuer_address = models.CharField(_("office address"), max_length=200, blank=True)
+    issuer_phone = models.CharField(_("office phone"), max_length=20, blank=True)
     period_from = models.DateField(_("from"))
     period_to = models.DateField(_("to"))
     minutes = models.PositiveIntegerField(_("minutes of service"))
@@ -397,10 +412,36 @@ class Certificate(models.Model):
     issued_at = models.DateTimeField(default=timezone.now)
     revoked_at = models.DateTimeField(null=True, blank=True)
     revoked_reason = models.CharField(max_length=200, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    idempotency_key = models.CharField(max_length=120, blank=True)  # a form sent twice issues one certificate
 
     class Meta:
         ordering = ["-id"]
         verbose_name = _("volunteer service certificate")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["community", "idempotency_key"],
+                condition=~Q(idempotency_key=""),
+                name="certificate_idempotency_key_unique",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.number
+
+
+class CertificateCounter(models.Model):
+    """The last certificate number per community and year: one row, incremented under its row lock, so numbers are
+    unique and without gaps however many staff issue at once (a rolled-back issue rolls its number back too)."""
+
+    community = models.ForeignKey(Community, on_delete=models.PROTECT, related_name="+")
+    year = models.PositiveSmallIntegerField()
+    last = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["community", "year"], name="certificate_counter_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.community_id}/{self.year}: {self.last}"
