@@ -247,9 +247,26 @@ class ActivitySeries(TimeStamped):
     first_date = models.DateField(_("from"))
     last_date = models.DateField(_("until"), null=True, blank=True)
     ended = models.BooleanField(default=False)
+    # what every occurrence copies when it is generated (migration 0003_activities_series)
+    team = models.ForeignKey(
+        Team, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("organising team")
+    )
+    grid = models.ForeignKey(Grid, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    description = models.TextField(_("description"), blank=True)
+    place = models.CharField(_("place"), max_length=120, default="")
+    capacity = models.PositiveIntegerField(_("places"), null=True, blank=True)
+    rule = models.ForeignKey(
+        Rule, on_delete=models.PROTECT, null=True, related_name="series", verbose_name=_("points rule")
+    )
+    organiser = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+", verbose_name=_("organiser")
+    )
 
     class Meta:
         verbose_name = _("recurring activity")
+
+    def __str__(self) -> str:
+        return self.title
 
 
 class ActivityStatus(models.TextChoices):
