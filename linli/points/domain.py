@@ -78,9 +78,7 @@ def needs_approval(steps: str) -> bool:
 def status_after_submit(steps: str, *, recorder_verifies: bool) -> str:
     """A claim starts waiting for its first check. A steward or grid worker recording what they witnessed has
     verified it by recording it (SEEDS 003: the good deed is confirmed by the building head or grid worker)."""
-    if needs_verification(steps) and not recorder_verifies:
-        return "submitted"
-    return "verified"
+    return "verified" if recorder_verifies else "submitted"
 
 
 def difficulty_levels_valid(levels: Any) -> bool:

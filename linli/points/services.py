@@ -219,7 +219,7 @@ def rule_update(
     *, actor: Actor, rule: Rule, data: RuleData, area: RuleArea | None = None, position: int | None = None
 ) -> Rule:
     """A changed rule gets a new version; claims already made keep the version they were made under."""
-    rule = Rule.objects.select_for_update().select_related("current").get(pk=rule.pk)
+    rule = Rule.objects.select_for_update(of=("self",)).select_related("current").get(pk=rule.pk)
     require(actor, "rule.manage", rule.community)
     data = data.cleaned()
     if area is not None and area.community_id != rule.community_id:
@@ -520,7 +520,7 @@ def _submit(
 def _locked(claim: Claim) -> Claim:
     """Re-read a claim under a row lock: two checkers clicking at once get one success and one clear refusal."""
     try:
-        return Claim.objects.select_for_update().select_related("rule_version", "person").get(pk=claim.pk)
+        return Claim.objects.select_for_update(of=("self",)).select_related("rule_version", "person").get(pk=claim.pk)
     except Claim.DoesNotExist:
         raise NotFound() from None
 
