@@ -1,0 +1,1 @@
+"""Subcommands of `linli points <name>`: one module each, found automatically (see management/commands/points.py)."""
