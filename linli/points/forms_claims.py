@@ -136,7 +136,7 @@ class ClaimFilterForm(forms.Form):
 
     def __init__(self, data: Any = None, *, community: Community, with_status: bool, **kwargs: Any) -> None:
         super().__init__(data, **kwargs)
-        everything = [("", _("All"))]
+        everything: list[tuple[Any, Any]] = [("", _("All"))]
         areas = [(a.pk, a.name) for a in selectors.areas(community)]
         cast(forms.ChoiceField, self.fields["area"]).choices = everything + areas
         cast(forms.ChoiceField, self.fields["rule"]).choices = everything + [
