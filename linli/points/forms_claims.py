@@ -39,7 +39,8 @@ class ClaimForm(forms.Form):
         decimal_places=2,
         widget=forms.NumberInput(attrs={"inputmode": "decimal", "step": "0.1"}),
     )
-    difficulty = forms.ChoiceField(label=_("How hard was it?"), widget=forms.RadioSelect)
+    # not required: no choice is the plain (first) level
+    difficulty = forms.ChoiceField(label=_("How hard was it?"), widget=forms.RadioSelect, required=False)
     note = forms.CharField(
         label=_("What did you do?"),
         max_length=300,
