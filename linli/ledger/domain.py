@@ -37,8 +37,78 @@ def row_hash(key: bytes, fields: Mapping[str, Any]) -> str:
 
 
 def request_fingerprint(fields: Mapping[str, Any]) -> str:
-    """What an idempotent retry must repeat exactly: a plain hash of the request's business content."""
+    """Version 1 of what an idempotent retry must repeat exactly: a plain hash of the canonical JSON of the request's
+    business content (64 hex digits). Rows written before version 2 carry it; replays of those are compared with it."""
     return hashlib.sha256(canonical(fields)).hexdigest()
+
+
+FINGERPRINT_V2 = "2:"
+
+
+def request_fingerprint_v2(
+    community: int,
+    debit: int,
+    credit: int,
+    amount: int,
+    kind: str,
+    memo: str,
+    ref_type: str,
+    ref_id: int | None,
+    reverses: int | None,
+) -> str:
+    """Version 2 of the request fingerprint: SHA-256 over the fields joined by \x1f, the free texts length-prefixed
+    (so no memo can shift a field boundary), as "2:" + 62 hex digits — fits the 64-character column beside the
+    version 1 hashes, which never contain ":". A tenth of the cost of version 1: no JSON, no dict.
+
+    Only replays compare it; the row hash covers whatever was stored, and verify never recomputes it."""
+    text = (
+        f"{community}\x1f{debit}\x1f{credit}\x1f{amount}\x1f{kind}\x1f{ref_id}\x1f{reverses}"
+        f"\x1f{len(ref_type)}:{ref_type}\x1f{len(memo)}:{memo}"
+    )
+    return FINGERPRINT_V2 + hashlib.sha256(text.encode()).hexdigest()[:62]
+
+
+_json_str = json.encoder.encode_basestring  # what json.dumps(ensure_ascii=False) writes for a str (C speed-up)
+
+
+def canonical_time(at: datetime) -> str:
+    """The `at` field as canonical() writes it (JSON string, quotes included): ISO-8601 in UTC when aware."""
+    return _json_str((at.astimezone(UTC) if at.tzinfo else at).isoformat())
+
+
+def _num(value: int | None) -> str:
+    return "null" if value is None else str(int(value))
+
+
+def transfer_row_hash(
+    key: bytes,
+    community: int,
+    debit: int,
+    credit: int,
+    amount: int,
+    kind: str,
+    memo: str,
+    ref_type: str,
+    ref_id: int | None,
+    reverses: int | None,
+    actor: int | None,
+    idempotency_key: str,
+    request: str,
+    at: str,
+    debit_after: int | None,
+    credit_after: int | None,
+) -> str:
+    """row_hash(key, hash_fields(t)) without building a dict or running the JSON encoder: the same bytes, written
+    directly in canonical()'s (sorted) key order. `at` comes from canonical_time(), once per posting.
+    A test compares the two on random content; verify keeps recomputing with row_hash()."""
+    body = (
+        f'{{"actor":{_num(actor)},"amount":{_num(amount)},"at":{at},"community":{_num(community)},'
+        f'"credit":{_num(credit)},"credit_after":{_num(credit_after)},"debit":{_num(debit)},'
+        f'"debit_after":{_num(debit_after)},"key":{_json_str(idempotency_key)},"kind":{_json_str(kind)},'
+        f'"memo":{_json_str(memo)},"ref_id":{_num(ref_id)},"ref_type":{_json_str(ref_type)},'
+        f'"request":{_json_str(request)},"reverses":{_num(reverses)},"v":{HASH_VERSION}}}'
+    )
+    return hmac.digest(key, body.encode(), "sha256").hex()
 
 
 # --- Merkle trees (RFC 6962 style: leaves and nodes hashed with different prefixes) ---------------------------------
