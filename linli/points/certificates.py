@@ -269,7 +269,7 @@ def certificate_revoke(*, actor: Actor, certificate: Certificate, reason: str) -
         certificate = Certificate.objects.select_for_update().select_related("person").get(pk=certificate.pk)
     except Certificate.DoesNotExist:
         raise NotFound() from None
-    require(actor, "certificate.issue", certificate.person, hide=True)
+    require(actor, "certificate.issue", certificate.person)  # 404 outside the scope, 403 for readers inside it
     if certificate.revoked_at is not None:
         raise AlreadyRevoked()
     reason = (reason or "").strip()
