@@ -14,8 +14,8 @@ from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from linli.common.errors import NotFound
-from linli.org.access import Actor, can, require
-from linli.org.models import Community
+from linli.org.access import Actor, can, can_see, require
+from linli.org.models import Community, Person
 from linli.points.activities import may_console
 from linli.points.models import Activity, ActivitySeries, ActivityStatus, Attendance, Signup, SignupStatus
 
@@ -146,6 +146,22 @@ def attendance(actor: Actor, activity: Activity) -> QuerySet[Attendance]:
         .select_related("person", "marked_by")
         .order_by("checked_in_at", "id")
     )
+
+
+def markable_person(actor: Actor, activity: Activity, pk: Any) -> Person:
+    """A person the console may mark: anyone signed up for or attending this activity (their names are on the
+    console already), or anyone else of its community the actor may see; else 404."""
+    try:
+        person = Person.objects.get(pk=int(pk), community_id=activity.community_id)
+    except (Person.DoesNotExist, ValueError, TypeError, OverflowError):
+        raise NotFound() from None
+    listed = (
+        Signup.objects.filter(activity=activity, person=person).exists()
+        or Attendance.objects.filter(activity=activity, person=person).exists()
+    )
+    if not (listed and may_console(actor, activity)) and not can_see(actor, person):
+        raise NotFound()
+    return person
 
 
 def series_list(actor: Actor, community: Community) -> QuerySet[ActivitySeries]:

@@ -368,7 +368,7 @@ def activity_mark(request: HttpRequest, pk: int) -> HttpResponse:
     if not form.is_valid():
         messages.error(request, _("Please check the times."))
         return redirect(_console(activity))
-    person = pages.person_in(actor, activity.community, form.cleaned_data["person"])
+    person = reads.markable_person(actor, activity, form.cleaned_data["person"])
     arrived, left = form.times(activity)
     present = form.cleaned_data["present"]
     done = _try(
