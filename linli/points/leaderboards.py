@@ -128,7 +128,7 @@ def leaderboard(
     top = list(totals.order_by("-total", "person__name", "person_id")[:limit])
     # never .first() here: its implicit ORDER BY id would split the per-person groups
     mine = next(iter(totals.filter(person_id=me).order_by("person_id")[:1]), None) if me else None
-    ids = {t["person_id"] for t in top} | ({me} if mine else set())
+    ids: set[int] = {t["person_id"] for t in top} | ({me} if mine and me else set())
     names = dict(Person.objects.filter(pk__in=ids).values_list("pk", "name"))
     shown = reveal(ids)
 

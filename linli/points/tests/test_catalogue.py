@@ -36,12 +36,12 @@ def sheet_rows(content: bytes) -> list[list[Any]]:
     return [list(r) for r in book.worksheets[0].iter_rows(values_only=True)]
 
 
-def xlsx(rows: list[list[Any]]) -> bytes:
+def xlsx(rows: list[Any]) -> bytes:
     book = Workbook()
     sheet = book.active
     assert sheet is not None
     for row in rows:
-        sheet.append(row)
+        sheet.append(list(row))
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

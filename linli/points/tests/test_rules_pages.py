@@ -178,12 +178,12 @@ def test_template_page_previews_then_applies_once(world: SimpleNamespace) -> Non
     assert bad.status_code == 400
 
 
-def xlsx_upload(rows: list[list[Any]], name: str = "rules.xlsx") -> SimpleUploadedFile:
+def xlsx_upload(rows: list[Any], name: str = "rules.xlsx") -> SimpleUploadedFile:
     book = Workbook()
     sheet = book.active
     assert sheet is not None
     for row in rows:
-        sheet.append(row)
+        sheet.append(list(row))
     out = io.BytesIO()
     book.save(out)
     return SimpleUploadedFile(name, out.getvalue())
