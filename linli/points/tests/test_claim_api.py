@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+from datetime import timedelta
 from types import SimpleNamespace
 from typing import Any
 
@@ -88,7 +89,7 @@ def test_a_retry_creates_nothing_twice(w: SimpleNamespace) -> None:
     second = call(c, "POST", "/claims", body, key="same")
     assert (first.status_code, second.status_code) == (201, 200)
     assert first.json()["id"] == second.json()["id"] and Claim.objects.count() == 1
-    other_day = {**body, "occurred_on": (timezone.localdate() - timezone.timedelta(days=1)).isoformat()}
+    other_day = {**body, "occurred_on": (timezone.localdate() - timedelta(days=1)).isoformat()}
     reused = call(c, "POST", "/claims", other_day, key="same")
     assert (reused.status_code, reused.json()["code"]) == (409, "idempotency_key_reused")
     missing = call(c, "POST", "/claims", body)
