@@ -49,6 +49,12 @@ class ActivityFilter:
 def staff_list(actor: Actor, community: Community, f: ActivityFilter | None = None) -> QuerySet[Activity]:
     """Every activity of the community, for its staff."""
     require(actor, "activity.manage", community)
+    return listed(actor, community, f)
+
+
+def listed(actor: Actor, community: Community, f: ActivityFilter | None = None) -> QuerySet[Activity]:
+    """Activities of the community, past and cancelled ones too: published to everyone of it ("points.view")."""
+    require(actor, "points.view", community, hide=True)
     f = f or ActivityFilter()
     qs = _activities().filter(community=community)
     now = timezone.now()
