@@ -192,7 +192,7 @@ def test_issue_in_the_page_then_pdf_and_public_page(w: SimpleNamespace) -> None:
     assert pdf.status_code == 200 and pdf["Content-Type"] == "application/pdf" and pdf.content.startswith(b"%PDF")
     public = client_for(None).get(certificates.public_path(cert))
     body = public.content.decode()
-    assert "verdict-ok" in body
+    assert "verdict verdict-ok" in body
     assert public.status_code == 200 and cert.number in body and "王*英" in body and "1.5" in body
     assert "王秀英" not in body and "13800000001" not in body and "138****0001" not in body
     # the resident reads it in their own record
@@ -218,9 +218,9 @@ def test_revoked_and_unknown_certificates_on_the_public_page(w: SimpleNamespace)
     revoke = client_for(w.staff_a).post(reverse("points:certificate_revoke", args=[cert.pk]), {"reason": "录入有误"})
     assert revoke.status_code == 302
     body = client_for(None).get(certificates.public_path(cert)).content.decode()
-    assert "verdict-bad" in body and "verdict-ok" not in body and cert.number in body
+    assert "verdict verdict-bad" in body and "verdict verdict-ok" not in body and cert.number in body
     unknown = client_for(None).get(reverse("points:certificate_public", args=["not-a-real-code"]))
-    assert unknown.status_code == 404 and "verdict-bad" in unknown.content.decode()
+    assert unknown.status_code == 404 and "verdict verdict-bad" in unknown.content.decode()
 
 
 def test_my_volunteer_record_is_only_mine(w: SimpleNamespace) -> None:
