@@ -243,8 +243,8 @@ def donation_queue_send(request: HttpRequest) -> HttpResponse:
     require(actor, "donation.manage", community)
     try:
         result = donations.donated_items_send_to_market(actor=actor, community=community)
-    except donations.MarketNotInstalled as error:
-        messages.error(request, str(error.message))
+    except donations.MarketNotInstalled as missing:
+        messages.error(request, str(missing.message))
     else:
         messages.success(request, _("%(n)s items are now on the market shelf.") % {"n": len(result.done)})
         for pk, error in result.failed:

@@ -68,6 +68,7 @@ def test_register_assess_posts_points_once_and_queues_usable_items(world: Simple
     # 5 books × 2 points; the shoes are not usable
     assert assessed.status == DonationStatus.ASSESSED and assessed.points == 10
     assert ledger_reads.person_balance(world.pA1) == 10
+    assert assessed.transfer_id is not None
     transfer = Transfer.objects.get(pk=assessed.transfer_id)
     assert (transfer.ref_type, transfer.ref_id, transfer.amount) == ("donation", d.pk, 10)
     assert transfer.idempotency_key == f"donation:{d.pk}"
@@ -108,7 +109,7 @@ def test_register_replays_with_the_same_key(world: SimpleNamespace) -> None:
         ([], "items_required"),
         ([ItemInput(description="  ")], "item_description"),
         ([ItemInput(description="书", quantity=0)], "item_quantity"),
-        ([ItemInput(description="书", quantity=True)], "item_quantity"),  # type: ignore[arg-type]
+        ([ItemInput(description="书", quantity=True)], "item_quantity"),  # a bool is no quantity
         ([ItemInput(description="书", category="x" * 41)], "item_text_too_long"),
         ([ItemInput(description="书")] * 31, "items_too_many"),
     ],
