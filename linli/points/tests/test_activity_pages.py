@@ -3,9 +3,11 @@ creating (once and recurring), the console's marking and closing, and the poster
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import timedelta
 from types import SimpleNamespace
+from typing import Any
 from urllib.parse import urlparse
 
 import pytest
@@ -15,7 +17,6 @@ from django.utils import timezone
 from linli.common.testing import client_for
 from linli.ledger import selectors as ledger_reads
 from linli.ledger import services as ledger
-from linli.org.access import actor_for
 from linli.points import activities as act
 from linli.points.models import Activity, ActivitySeries, Attendance, Claim, ClaimStatus, Signup, SignupStatus
 from linli.points.testing import make_catalogue
@@ -201,3 +202,77 @@ def test_english_pages_render(w: SimpleNamespace) -> None:
     staff.post(reverse("set_language"), {"language": "en"})
     page = staff.get(reverse("points:activity_console", args=[activity.pk])).content.decode()
     assert "Organiser" in page
+
+
+# --- the API ----------------------------------------------------------------------------------------------------------
+def _api(client: Any, method: str, path: str, body: Any = None) -> Any:
+    kwargs: dict[str, Any] = {}
+    if body is not None:
+        kwargs = {"data": json.dumps(body), "content_type": "application/json"}
+    return getattr(client, method)(f"/api/v1{path}", **kwargs)
+
+
+def test_api_sign_up_scan_and_close(w: SimpleNamespace) -> None:
+    staff = client_for(w.staff_a)
+    start = timezone.now() + timedelta(minutes=20)
+    body = {
+        "community_id": w.A.id,
+        "title": "义务理发",
+        "place": "活动室",
+        "starts_at": start.isoformat(),
+        "ends_at": (start + timedelta(hours=2)).isoformat(),
+        "rule_id": w.haircut.pk,
+        "capacity": 1,
+    }
+    naive = _api(staff, "post", "/activities", {**body, "starts_at": "2026-05-04T09:00:00"})
+    assert naive.status_code == 400 and naive.json()["code"] == "time_invalid"
+    foreign = _api(staff, "post", "/activities", {**body, "rule_id": w.cleanupB.pk})
+    assert foreign.status_code == 400 and foreign.json()["code"] == "rule_invalid"
+    made = _api(staff, "post", "/activities", body)
+    assert made.status_code == 201 and made.json()["places_left"] == 1
+    activity_id = made.json()["id"]
+    resident = client_for(w.resident_a1)
+    signed = _api(resident, "post", f"/activities/{activity_id}/signup", {})
+    assert signed.status_code == 200 and signed.json()["status"] == "confirmed"
+    other = residents(w, 1)[0]
+    waiting = _api(client_for(other.user), "post", f"/activities/{activity_id}/signup", {})
+    assert waiting.json() == {
+        "activity_id": activity_id,
+        "person_id": other.pk,
+        "status": "waiting",
+        "position": 1,
+        "promoted_person_ids": [],
+    }
+    listed = _api(resident, "get", f"/activities?community={w.A.id}").json()
+    assert listed["count"] == 1 and listed["items"][0]["my_signup"] == "confirmed"
+    assert listed["items"][0]["waiting"] == 1
+    bad = _api(resident, "post", f"/activities/{activity_id}/check-in", {"token": "forged:token"})
+    assert bad.status_code == 400 and bad.json()["code"] == "qr_invalid"
+    activity = Activity.objects.get(pk=activity_id)
+    out = _api(resident, "post", f"/activities/{activity_id}/check-out", {"token": act.qr_token(activity, "out")})
+    assert out.status_code == 409 and out.json()["code"] == "checkout_before_checkin"
+    first = _api(resident, "post", f"/activities/{activity_id}/check-in", {"token": act.qr_token(activity, "in")})
+    again = _api(resident, "post", f"/activities/{activity_id}/check-in", {"token": act.qr_token(activity, "in")})
+    assert first.json()["changed"] is True and again.json()["changed"] is False
+    assert first.json()["checked_in_at"] == again.json()["checked_in_at"]
+    # not over yet: closing is refused with a clear code, nothing written
+    early = _api(staff, "post", f"/activities/{activity_id}/close", {"approve": True})
+    assert early.status_code == 409 and early.json()["code"] == "activity_not_over" and not Claim.objects.exists()
+    attendance = _api(staff, "get", f"/activities/{activity_id}/attendance").json()
+    assert attendance["count"] == 1 and attendance["items"][0]["person_id"] == w.pA1.pk
+    # the resident may read the activity but not its attendance
+    assert _api(resident, "get", f"/activities/{activity_id}/attendance").status_code == 403
+
+
+def test_api_close_twice(w: SimpleNamespace) -> None:
+    activity = past_activity(w, rule=w.haircut)
+    people = residents(w, 3)
+    staff = client_for(w.staff_a)
+    for p in people:
+        marked = _api(staff, "post", f"/activities/{activity.pk}/attendance", {"person_id": p.pk})
+        assert marked.status_code == 200 and marked.json()["present"] is True
+    first = _api(staff, "post", f"/activities/{activity.pk}/close", {"approve": True}).json()
+    assert (first["created"], first["approved"], first["already"]) == (3, 3, 0)
+    second = _api(staff, "post", f"/activities/{activity.pk}/close", {}).json()
+    assert (second["created"], second["approved"], second["already"]) == (0, 0, 3)
+    assert [ledger_reads.balance(ledger.account_for_person(p)) for p in people] == [2, 2, 2]
