@@ -198,8 +198,8 @@ def rule_retire(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def catalogue_templates(request: HttpRequest) -> HttpResponse:
     actor, community = _managed(request)
-    form = TemplateForm(request.POST or request.GET or None)
-    chosen = catalogue.TEMPLATES.get(form.data.get("template", "")) if form.is_bound else None
+    form = TemplateForm(request.POST if request.method == "POST" else None)
+    chosen = catalogue.TEMPLATES.get(request.POST.get("template") or request.GET.get("template") or "")
     status = 200
     if request.method == "POST":
         if form.is_valid():

@@ -175,7 +175,9 @@ def test_template_page_previews_then_applies_once(world: SimpleNamespace) -> Non
     assert Rule.objects.filter(community=world.A).count() == 48
     assert "hj-elder-clean" in again.content.decode()  # reported as already there
     bad = staff.post(url, {"community": world.A.pk, "template": "atlantis"})
-    assert bad.status_code == 400
+    assert bad.status_code == 400 and 'class="error-box"' in bad.content.decode()
+    plain = staff.get(url, {"community": world.A.pk})
+    assert plain.status_code == 200 and 'class="error-box"' not in plain.content.decode()
 
 
 def xlsx_upload(rows: list[Any], name: str = "rules.xlsx") -> SimpleUploadedFile:
