@@ -32,7 +32,7 @@ def _catalogue(w: SimpleNamespace) -> SimpleNamespace:
 def activity(w: SimpleNamespace) -> Activity:
     if not hasattr(w, "activity"):
         w.activity = make_activity(_catalogue(w), capacity=10, organiser_phone=w.grid_worker_a1.phone)
-    return w.activity  # type: ignore[no-any-return]
+    return w.activity
 
 
 def over(w: SimpleNamespace) -> Activity:
@@ -63,7 +63,7 @@ def series(w: SimpleNamespace) -> ActivitySeries:
                 first_date=timezone.localdate(),
             ),
         ).series
-    return w.series  # type: ignore[no-any-return]
+    return w.series
 
 
 def scan_query(w: SimpleNamespace) -> str:
