@@ -20,6 +20,7 @@ from rich.table import Table
 from linli.ledger.demo_history import build_history
 from linli.org import demo
 from linli.org.models import Role
+from linli.points.demo import build_points_demo
 
 
 def bilingual(text: str | Promise, **params: Any) -> str:
@@ -65,6 +66,7 @@ class Command(BaseCommand):
             raise CommandError(_("--households must be at least %(min)s.") % {"min": demo.MIN_HOUSEHOLDS})
         result = demo.build_demo(households=households)
         history = build_history()  # the points history (linli/ledger/demo_history.py); skipped when it exists
+        build_points_demo()  # rules catalogues, claims, activities, donations (linli/points/demo.py); once
         counts = demo.demo_counts()
 
         buffer = io.StringIO()
