@@ -416,6 +416,7 @@ MAX_ROWS = 1000  # a catalogue is tens of rules; more is the wrong file
 MAX_COLUMNS = 40
 MAX_ERRORS = 200
 HEADER_SEARCH_ROWS = 5
+MAX_BLANK_RUN = 2000
 SHEET_TITLE = "积分规则"
 
 
@@ -601,11 +602,17 @@ def read_table(upload_name: str, data: bytes) -> Table:
     if not data:
         raise _fail("empty", _("The file is empty."))
     rows: list[tuple[int, list[str]]] = []
+    blank_run = 0
     for number, cells in enumerate(_xlsx_rows(data), start=1):
-        if any(cells):
-            rows.append((number, cells))
-            if len(rows) > MAX_ROWS + HEADER_SEARCH_ROWS:
-                raise _fail("too_many_rows", _("The file has more than %(max)d rows.") % {"max": MAX_ROWS})
+        if not any(cells):
+            blank_run += 1
+            if blank_run > MAX_BLANK_RUN and rows:
+                break  # a sheet formatted down to row 1,048,576: the data has ended
+            continue
+        blank_run = 0
+        rows.append((number, cells))
+        if len(rows) > MAX_ROWS + HEADER_SEARCH_ROWS:
+            raise _fail("too_many_rows", _("The file has more than %(max)d rows.") % {"max": MAX_ROWS})
     if not rows:
         raise _fail("empty", _("The file has no rows."))
     for position, (_number, cells) in enumerate(rows[:HEADER_SEARCH_ROWS]):

@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from linli.common.errors import Invalid, NotFound
+from linli.common.errors import DomainError, Invalid, NotFound
 from linli.common.views import attempt
 from linli.org import pages
 from linli.org.access import Actor, can, require
@@ -233,7 +233,7 @@ def catalogue_templates(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _error_from(exc: Invalid) -> dict[str, Any]:
+def _error_from(exc: DomainError) -> dict[str, Any]:
     return {
         "message": str(exc.message),
         "code": exc.code,
@@ -272,9 +272,9 @@ def catalogue_import(request: HttpRequest) -> HttpResponse:
                 dry_run=bool(form.cleaned_data.get("check")),
             )
             context["upload_name"] = upload.name
-        except Invalid as exc:
+        except DomainError as exc:  # also a 409 when someone added the same code meanwhile
             context["error"] = _error_from(exc)
-            status = 400
+            status = exc.status
     return render(request, "points/catalogue_import.html", context, status=status)
 
 

@@ -339,3 +339,12 @@ def test_version_history_names_what_changed(w: SimpleNamespace) -> None:
         "cap per day": ("9", "12"),
     }
     assert history[1].changes == []
+
+
+def test_too_many_rows_are_refused(w: SimpleNamespace, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(catalogue, "MAX_ROWS", 3)
+    rows = [HEADER] + [["志愿服务", f"r{i}", f"规则{i}", 1] for i in range(10)]
+    with pytest.raises(Invalid) as err:
+        catalogue_import(actor=staff(w), community=w.A, upload_name="big.xlsx", data=xlsx(rows))
+    assert err.value.code == "too_many_rows"
+    assert not Rule.objects.filter(code="r0").exists()
