@@ -29,7 +29,9 @@ MINUTES = [(m, f"{m:02d}") for m in range(0, 60, 5)]
 class ClaimForm(forms.Form):
     """What was done, under one rule version. `keyed` adds the hidden idempotency key of a new claim."""
 
-    occurred_on = forms.DateField(label=_("Date of service"), widget=forms.DateInput(attrs={"type": "date"}))
+    occurred_on = forms.DateField(
+        label=_("Date of service"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
     hours = forms.TypedChoiceField(label=_("Hours"), choices=HOURS, coerce=int, initial=1)
     minutes = forms.TypedChoiceField(label=_("Minutes"), choices=MINUTES, coerce=int, initial=0)
     quantity = forms.DecimalField(
@@ -131,8 +133,12 @@ class ClaimFilterForm(forms.Form):
     rule = forms.TypedChoiceField(label=_("Rule"), required=False, coerce=int, empty_value=None)
     grid = forms.TypedChoiceField(label=_("Grid"), required=False, coerce=int, empty_value=None)
     source = forms.ChoiceField(label=_("Source"), required=False)
-    since = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    until = forms.DateField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    since = forms.DateField(
+        label=_("Served from"), required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
+    until = forms.DateField(
+        label=_("Served until"), required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
     flagged = forms.BooleanField(label=_("Flagged only"), required=False)
 
     def __init__(self, data: Any = None, *, community: Community, with_status: bool, **kwargs: Any) -> None:
@@ -173,5 +179,5 @@ class ClaimFilterForm(forms.Form):
         since: date | None = data.get("since")
         until: date | None = data.get("until")
         if since and until and until < since:
-            self.add_error("until", _("“To” is before “From”."))
+            self.add_error("until", _("“Served until” is before “Served from”."))
         return data

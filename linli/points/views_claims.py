@@ -44,13 +44,14 @@ MAX_BULK = 200  # claims per bulk action: a page's worth, well within one reques
 
 def rule_summary(version: RuleVersion) -> str:
     """ "3 points per full hour": what a rule pays, in plain words."""
-    per = {
-        Unit.OCCURRENCE: _("%(points)s points each time"),
-        Unit.HOUR: _("%(points)s points per full hour"),
-        Unit.ITEM: _("%(points)s points per item"),
-        Unit.KG: _("%(points)s points per kg"),
+    n = version.points
+    per: dict[str, str] = {
+        Unit.HOUR: ngettext("%(points)s point per full hour", "%(points)s points per full hour", n),
+        Unit.ITEM: ngettext("%(points)s point per item", "%(points)s points per item", n),
+        Unit.KG: ngettext("%(points)s point per kg", "%(points)s points per kg", n),
     }
-    return per.get(Unit(version.unit), per[Unit.OCCURRENCE]) % {"points": version.points}
+    fallback = ngettext("%(points)s point each time", "%(points)s points each time", n)
+    return per.get(version.unit, fallback) % {"points": n}
 
 
 def duration(minutes: int | None) -> str:
@@ -507,13 +508,13 @@ def verify_bulk(request: HttpRequest) -> HttpResponse:
     ids = _ids(request)
     back = _back(request, f"{reverse('points:verify_queue')}?community={community.pk}")
     if not ids:
-        messages.error(request, _("Tick the claims to verify first."))
+        messages.error(request, _("Select the claims to verify first."))
         return redirect(back)
     waiting = {c.pk: c for c in selectors.verify_queue(actor, community).filter(pk__in=ids)}
     result = services.claims_verify(actor=actor, claims=[waiting[i] for i in ids if i in waiting])
     gone = [i for i in ids if i not in waiting]
     if gone:
-        messages.warning(request, _("%(n)s of the ticked claims were no longer waiting.") % {"n": len(gone)})
+        messages.warning(request, _("%(n)s of the selected claims were no longer waiting.") % {"n": len(gone)})
     _bulk_messages(request, result, lambda n: ngettext("%(n)s claim verified.", "%(n)s claims verified.", n) % {"n": n})
     return redirect(back)
 
@@ -540,6 +541,7 @@ def approve_queue(request: HttpRequest) -> HttpResponse:
         {
             **pages.picker(actor, community),
             "filter_form": form,
+            "filtering": form.is_bound and (not form.is_valid() or any(form.cleaned_data.values())),
             "page": page,
             "rows": rows_for(actor, page.object_list),
             "qs": query_string_without_page(request),
@@ -559,7 +561,7 @@ def approve_bulk(request: HttpRequest) -> HttpResponse:
     ids = _ids(request)
     action = request.POST.get("action", "approve")
     if not ids:
-        messages.error(request, _("Tick the claims first."))
+        messages.error(request, _("Select the claims first."))
         return redirect(back)
     if action not in {"approve", "reject"}:
         messages.error(request, _("Unknown action."))
@@ -572,7 +574,7 @@ def approve_bulk(request: HttpRequest) -> HttpResponse:
     chosen = [waiting[i] for i in ids if i in waiting]
     if len(chosen) < len(ids):
         messages.warning(
-            request, _("%(n)s of the ticked claims were no longer waiting.") % {"n": len(ids) - len(chosen)}
+            request, _("%(n)s of the selected claims were no longer waiting.") % {"n": len(ids) - len(chosen)}
         )
     if action == "approve":
         result = services.claims_approve(actor=actor, claims=chosen)
@@ -604,6 +606,7 @@ def claims_list(request: HttpRequest) -> HttpResponse:
         {
             **pages.picker(actor, community),
             "filter_form": form,
+            "filtering": form.is_bound and (not form.is_valid() or any(form.cleaned_data.values())),
             "page": page,
             "rows": rows_for(actor, page.object_list),
             "qs": query_string_without_page(request),

@@ -294,7 +294,7 @@ def test_bulk_verify(w: SimpleNamespace) -> None:
     shown = messages_of(response)
     assert any("2 claims verified" in m for m in shown) and any("no longer waiting" in m for m in shown)
     nothing = client_for(w.grid_worker_a1).post(reverse("points:verify_bulk"), {}, follow=True)
-    assert any("Tick the claims" in m for m in messages_of(nothing))
+    assert any("Select the claims" in m for m in messages_of(nothing))
 
 
 # --- approval -------------------------------------------------------------------------------------------------------
