@@ -142,6 +142,9 @@ def home(request: HttpRequest) -> HttpResponse:
         communities = list(selectors.communities(actor)[:60])
         ctx["communities"] = [(c, selectors.community_counts(c)) for c in communities[:6]]
         ctx["is_staff"] = actor.has_role(Role.STREET_ADMIN, Role.COMMUNITY_STAFF)
+        ctx["can_verify"] = actor.has_role(
+            Role.STREET_ADMIN, Role.COMMUNITY_STAFF, Role.GRID_CHIEF, Role.GRID_WORKER, Role.BUILDING_STEWARD
+        )
         ctx["can_manage_households"] = actor.has_role(
             Role.STREET_ADMIN, Role.COMMUNITY_STAFF, Role.GRID_CHIEF, Role.GRID_WORKER
         )
