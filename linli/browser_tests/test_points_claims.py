@@ -3,7 +3,6 @@ verifies it on the queue, staff approve it, and the volunteer's passbook shows +
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,13 +14,6 @@ from linli.points.models import Claim, ClaimStatus
 from linli.points.testing import make_catalogue
 
 pytestmark = pytest.mark.browser
-
-SHOTS = Path("/tmp/shots")
-
-
-def shot(page: Any, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
 
 
 def fits_the_phone(page: Any) -> bool:
@@ -38,14 +30,13 @@ def test_seed_story_check_in_verify_approve_passbook(
     resident = new_page(width=375, height=812)
     sign_in(resident, live_server, w.resident_a1.phone, PASSWORD)
     resident.goto(url + reverse("points:checkin"))
-    shot(resident, "checkin-choose")
+    screenshot(resident, "checkin-choose")
     assert fits_the_phone(resident)
     with resident.expect_navigation():
         resident.click("a[data-rule=cleanup]")
     assert resident.locator("select[name=hours]").input_value() == "1"  # one hour is the usual case
     resident.fill("textarea[name=note]", "清扫3号楼楼道")
     assert resident.locator("input[type=file][name=photo]").get_attribute("capture") == "environment"
-    shot(resident, "checkin-form")
     screenshot(resident, "checkin-form")
     assert fits_the_phone(resident)
     with resident.expect_navigation():
@@ -61,7 +52,6 @@ def test_seed_story_check_in_verify_approve_passbook(
     steward.goto(url + reverse("points:verify_queue"))
     card = steward.locator(f"#claim-{claim.id}")
     assert "王秀英" in card.inner_text() and "清扫3号楼楼道" in card.inner_text()
-    shot(steward, "verify-queue")
     screenshot(steward, "verify-queue")
     assert fits_the_phone(steward)
     card.locator("form[action$='/verify/'] button").click()
@@ -74,7 +64,7 @@ def test_seed_story_check_in_verify_approve_passbook(
     sign_in(staff, live_server, w.staff_a.phone, PASSWORD)
     staff.goto(f"{url}{reverse('points:approve_queue')}?community={w.A.id}")
     staff.check(f"#claim-{claim.id} input[type=checkbox]")
-    shot(staff, "approve-queue")
+    screenshot(staff, "approve-queue")
     assert fits_the_phone(staff)
     with staff.expect_navigation():
         staff.click("#bulk-approve button[value=approve]")
@@ -88,5 +78,5 @@ def test_seed_story_check_in_verify_approve_passbook(
     first = resident.locator("[data-testid=pb-lines] li").first
     assert "+3" in first.inner_text() and first.locator("[data-testid=pb-after]").inner_text().strip() == "3"
     resident.goto(url + reverse("points:my_claims"))
-    shot(resident, "my-claims")
+    screenshot(resident, "my-claims")
     assert fits_the_phone(resident)
