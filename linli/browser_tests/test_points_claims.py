@@ -45,6 +45,8 @@ def test_seed_story_check_in_verify_approve_passbook(
     assert (claim.person_id, claim.points, claim.minutes, claim.status) == (w.pA1.id, 3, 60, ClaimStatus.SUBMITTED)
     assert resident.url.endswith(reverse("points:claim_detail", args=[claim.id]))
     assert resident.locator("[data-testid=status]").count() == 1
+    screenshot(resident, "claim-detail")
+    assert fits_the_phone(resident)
 
     # the building steward, on a phone: the claim is on the queue; one tap verifies it (htmx swaps the card)
     steward = new_page(width=375, height=812)
