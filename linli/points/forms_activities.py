@@ -9,6 +9,7 @@ from typing import Any
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from linli.org.models import Community, Grid, Team
 from linli.points import selectors
@@ -148,8 +149,10 @@ class SeriesForm(_Common):
     day = forms.IntegerField(label=_("Day of the month (1 to 28)"), min_value=1, max_value=28, required=False)
     start_time = forms.TimeField(label=_("Starts at"), widget=TIME)
     end_time = forms.TimeField(label=_("Ends at"), widget=TIME)
-    first_date = forms.DateField(label=_("From"), widget=DATE)
-    last_date = forms.DateField(label=_("Until (optional)"), widget=DATE, required=False)
+    first_date = forms.DateField(label=pgettext_lazy("first day of a recurring activity", "From"), widget=DATE)
+    last_date = forms.DateField(
+        label=pgettext_lazy("last day of a recurring activity", "Until (optional)"), widget=DATE, required=False
+    )
 
     field_order = [
         "title",
