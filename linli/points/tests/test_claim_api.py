@@ -294,3 +294,16 @@ def test_token_clients_use_the_api_too(w: SimpleNamespace) -> None:
     claim = check_in(w, "a")
     response = Client().post(f"{API}/claims/{claim.id}/verify", headers={"Authorization": f"Bearer {key}"})
     assert response.status_code == 200 and response.json()["verified_by_id"] == w.steward_a1.id
+
+
+def test_a_photo_too_large_is_refused(w: SimpleNamespace, settings: Any) -> None:
+    settings.LINLI_PHOTO_MAX_BYTES = 200  # stands in for the 50 MB photo of the issue
+    upload = io.BytesIO(jpeg_bytes())
+    upload.name = "big.jpg"
+    response = client_for(w.resident_a1).post(
+        f"{API}/claims",
+        {"rule_id": str(w.recycling.id), "quantity": "1", "photo": upload},
+        headers={"Idempotency-Key": "big"},
+    )
+    assert (response.status_code, response.json()["code"]) == (400, "photo_too_large")
+    assert not Claim.objects.exists() and not Photo.objects.exists()
