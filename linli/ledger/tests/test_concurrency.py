@@ -180,11 +180,16 @@ def test_parallel_awards_never_touch_the_issuance_row(real_db: None) -> None:
     assert [kind for kind, _v in results] == ["ok"] * 8, [v for kind, v in results if kind == "error"]
     updates = [(sql, list(params or [])) for sql, params in statements if sql.lstrip().upper().startswith("UPDATE")]
     assert updates, "the person balances are updated"
+    by_person = {a.person_id: a.pk for a in accounts}
     for sql, params in updates:
-        # only the conditional balance UPDATE
-        assert "ledger_account" in sql and ("FROM (VALUES" in sql or "FROM unnest" in sql), sql
-        # SQLite: (account id, delta) pairs; PostgreSQL: an array of ids and an array of deltas
-        touched = set(params[0]) if "unnest" in sql else set(params[0::2])
+        assert sql.startswith("UPDATE ledger_account SET balance = "), sql
+        if "WHERE person_id = %s" in sql:
+            # the fast award: (amount, person, ...) — one person's account, found by its person
+            touched = {by_person[params[1]]}
+        else:
+            # the conditional balance UPDATE: SQLite (account id, delta) pairs; PostgreSQL an array of ids and deltas
+            assert "FROM (VALUES" in sql or "FROM unnest" in sql, sql
+            touched = set(params[0]) if "unnest" in sql else set(params[0::2])
         assert issuance.pk not in touched and touched <= {a.pk for a in accounts}
     assert not any("FOR UPDATE" in sql.upper() and "ledger_account" in sql for sql, _p in statements)
     assert Account.objects.get(pk=issuance.pk).balance == 0  # never written: its balance is derived

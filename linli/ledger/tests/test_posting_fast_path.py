@@ -163,3 +163,74 @@ def test_replay_of_a_request_stored_with_a_version_1_fingerprint(world: SimpleNa
             idempotency_key="old", memo="新",
         )  # fmt: skip
     assert Transfer.objects.count() == 1
+
+
+# --- the fast award ------------------------------------------------------------------------------------------------
+
+
+def _award_queries(world: SimpleNamespace, **kwargs: Any) -> tuple[services.Posted, list[str]]:
+    with CaptureQueriesContext(connection) as captured:
+        posted = services.award(person=world.pA2, actor=world.staff_a, **kwargs)
+    return posted, [q["sql"] for q in captured.captured_queries]
+
+
+def test_fast_award_is_two_statements_and_the_stored_row(world: SimpleNamespace) -> None:
+    # the first creates both accounts (and asks once whether the actor is a person: cached on the actor object)
+    first, _sql = _award_queries(world, amount=4, idempotency_key="first")
+    posted, sql = _award_queries(
+        world, amount=6, idempotency_key="second", memo=' 志愿 "扫雪" ', ref_type="claim", ref_id=3
+    )
+    statements = [q for q in sql if not q.upper().startswith(("SAVEPOINT", "RELEASE", "BEGIN", "COMMIT"))]
+    assert len(statements) == 2, statements
+    assert statements[0].startswith("UPDATE ledger_account") and statements[1].startswith("INSERT INTO ledger_transfer")
+    t = posted.transfer
+    stored = Transfer.objects.get(pk=t.pk)
+    names = [f.attname for f in Transfer._meta.concrete_fields]
+    assert {a: getattr(t, a) for a in names} == {a: getattr(stored, a) for a in names}
+    assert not posted.replayed and t.memo == '志愿 "扫雪"' and (t.ref_type, t.ref_id) == ("claim", 3)
+    assert t.credit_balance_after == 10 and t.debit_balance_after is None and t.kind == TransferKind.AWARD
+    assert t.debit_id == first.transfer.debit_id and t.credit == services.account_for_person(world.pA2)
+    assert t.request_hash.startswith("2:") and t.actor_id == world.staff_a.pk
+    assert Account.objects.get(pk=t.debit_id).balance == 0  # the issuance row is never written
+    assert sealing.ledger_verify().ok
+
+
+def test_fast_award_replay_conflict_and_refusals(world: SimpleNamespace) -> None:
+    from linli.common.errors import Forbidden, Invalid
+    from linli.ledger.errors import InvalidAmount
+
+    services.award(person=world.pA2, amount=1, actor=world.staff_a, idempotency_key="seed")
+    first = services.award(person=world.pA2, amount=5, actor=world.staff_a, idempotency_key="k", memo="x")
+    again = services.award(person=world.pA2, amount=5, actor=world.staff_a, idempotency_key="k", memo="x")
+    assert again.replayed and again.transfer.pk == first.transfer.pk
+    with pytest.raises(IdempotencyKeyReused):
+        services.award(person=world.pA2, amount=5, actor=world.staff_a, idempotency_key="k", memo="y")
+    services.award(person=world.pA1, amount=1, actor=world.staff_a, idempotency_key="seed-a1")
+    with pytest.raises(Forbidden):
+        services.award(person=world.pA1, amount=5, actor=world.resident_a1, idempotency_key="self")
+    for amount in (0, -1, True, services.MAX_AMOUNT + 1):
+        with pytest.raises(InvalidAmount):
+            services.award(person=world.pA2, amount=amount, actor=world.staff_a, idempotency_key=f"bad{amount}")
+    with pytest.raises(Invalid):
+        services.award(person=world.pA2, amount=5, actor=world.staff_a, idempotency_key="long", memo="长" * 201)
+    assert Transfer.objects.count() == 3
+    assert Account.objects.get(person=world.pA2).balance == 6
+
+
+@pytest.mark.django_db(transaction=True)
+def test_fast_award_committing_for_real() -> None:
+    """Outside any transaction (as a view or the benchmark calls it): its own BEGIN … COMMIT, replays and clashes
+    answered after the failed INSERT rolled back, and the books verify."""
+    from linli.common.testing import make_world
+
+    w = make_world()
+    services.award(person=w.pA2, amount=2, actor=w.staff_a, idempotency_key="seed")
+    assert connection.get_autocommit() and not connection.in_atomic_block
+    posted = [services.award(person=w.pA2, amount=3, actor=w.staff_a, idempotency_key=f"r{i}") for i in range(3)]
+    again = services.award(person=w.pA2, amount=3, actor=w.staff_a, idempotency_key="r1")
+    assert again.replayed and again.transfer.pk == posted[1].transfer.pk
+    with pytest.raises(IdempotencyKeyReused):
+        services.award(person=w.pA2, amount=4, actor=w.staff_a, idempotency_key="r1")
+    assert [p.transfer.credit_balance_after for p in posted] == [5, 8, 11]
+    assert Account.objects.get(person=w.pA2).balance == 11 and Transfer.objects.count() == 4
+    assert sealing.ledger_verify().ok
