@@ -33,7 +33,7 @@ from ninja.security.apikey import APIKeyCookie
 from ninja.utils import check_csrf
 from pydantic import field_validator
 
-from linli.common.errors import DomainError, Forbidden
+from linli.common.errors import DomainError, Forbidden, Invalid
 from linli.org.access import ANONYMOUS, Actor, actor_for
 
 # --- errors -------------------------------------------------------------------------------------------------
@@ -85,12 +85,17 @@ def install_error_handlers(api: NinjaAPI) -> None:
     def validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
         details = _clean_validation_errors(exc.errors)
         fields = [d["loc"][-1] for d in details if d["loc"]]
-        return _body(api, request, 400, {
-            "code": "invalid_input",
-            "message": str(_("Some of the input is missing or has the wrong form: %(fields)s"))
-            % {"fields": ", ".join(dict.fromkeys(fields)) or "-"},
-            "details": details,
-        })
+        return _body(
+            api,
+            request,
+            400,
+            {
+                "code": "invalid_input",
+                "message": str(_("Some of the input is missing or has the wrong form: %(fields)s"))
+                % {"fields": ", ".join(dict.fromkeys(fields)) or "-"},
+                "details": details,
+            },
+        )
 
     def not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
         message = str(_("Not found, or outside your area."))
@@ -102,24 +107,53 @@ def install_error_handlers(api: NinjaAPI) -> None:
     def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
         if exc.status_code == 400 and isinstance(exc.__cause__, ValueError):
             # ninja's body parser: json.JSONDecodeError / UnicodeDecodeError are ValueErrors
-            return _body(api, request, 400, {
-                "code": "invalid_json", "message": str(_("The request body is not valid JSON.")),
-            })
-        codes = {400: "invalid", 401: "unauthenticated", 403: "forbidden", 404: "not_found",
-                 405: "method_not_allowed", 409: "conflict", 429: "throttled"}
-        return _body(api, request, exc.status_code, {
-            "code": codes.get(exc.status_code, "error"), "message": str(exc),
-        })
+            return _body(
+                api,
+                request,
+                400,
+                {
+                    "code": "invalid_json",
+                    "message": str(_("The request body is not valid JSON.")),
+                },
+            )
+        codes = {
+            400: "invalid",
+            401: "unauthenticated",
+            403: "forbidden",
+            404: "not_found",
+            405: "method_not_allowed",
+            409: "conflict",
+            429: "throttled",
+        }
+        return _body(
+            api,
+            request,
+            exc.status_code,
+            {
+                "code": codes.get(exc.status_code, "error"),
+                "message": str(exc),
+            },
+        )
 
     def too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
-        return _body(api, request, 413, {
-            "code": "body_too_large", "message": str(_("The request is too large.")),
-        })
+        return _body(
+            api,
+            request,
+            413,
+            {
+                "code": "body_too_large",
+                "message": str(_("The request is too large.")),
+            },
+        )
 
     # ninja's stub types the handler's exception oddly (`E | type[E]`); the handlers are right as typed here
     for exc_class, handler in (
-        (DomainError, domain_error), (ValidationError, validation_error), (Http404, not_found),
-        (AuthenticationError, authentication_error), (HttpError, http_error), (RequestDataTooBig, too_big),
+        (DomainError, domain_error),
+        (ValidationError, validation_error),
+        (Http404, not_found),
+        (AuthenticationError, authentication_error),
+        (HttpError, http_error),
+        (RequestDataTooBig, too_big),
     ):
         api.add_exception_handler(exc_class, cast(Any, handler))
 
@@ -245,3 +279,15 @@ def paginate(qs: QuerySet[M], page: PageIn) -> dict[str, Any]:
     items: list[M] = list(qs[page.offset : page.offset + page.limit]) if page.offset < count else []
     return {"count": count, "items": items}
 
+
+MAX_HEADER_KEY = 100
+
+
+def idempotency_key(request: HttpRequest, header: str | None) -> str:
+    """The request's Idempotency-Key header, kept apart per user so one client can never replay another's request."""
+    key = (header or "").strip()
+    if not key:
+        raise Invalid(_("Send an Idempotency-Key header with every write."), code="idempotency_key_required")
+    if len(key) > MAX_HEADER_KEY or not key.isprintable():
+        raise Invalid(_("The Idempotency-Key must be 1 to 100 printable characters."), code="idempotency_key_invalid")
+    return f"api:{actor(request).user.pk}:{key}"

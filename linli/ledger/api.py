@@ -18,7 +18,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Header, Query, Router, Status
 
-from linli.common.api import Id, actor, responses
+from linli.common.api import Id, actor, idempotency_key, responses
 from linli.common.errors import Invalid, NotFound
 from linli.ledger import adjustments, selectors, services
 from linli.ledger import selectors_staff as reads
@@ -43,7 +43,6 @@ from linli.org.models import Community, Person
 
 router = Router(tags=["ledger"])
 
-MAX_HEADER_KEY = 100
 IdempotencyKey = Annotated[
     str | None,
     Header(
@@ -57,13 +56,7 @@ IdempotencyKey = Annotated[
 # --- helpers ------------------------------------------------------------------------------------------------
 
 
-def _key(request: HttpRequest, header: str | None) -> str:
-    key = (header or "").strip()
-    if not key:
-        raise Invalid(_("Send an Idempotency-Key header with every write."), code="idempotency_key_required")
-    if len(key) > MAX_HEADER_KEY or not key.isprintable():
-        raise Invalid(_("The Idempotency-Key must be 1 to 100 printable characters."), code="idempotency_key_invalid")
-    return f"api:{actor(request).user.pk}:{key}"
+_key = idempotency_key
 
 
 def _person(act: Actor, pk: int, action: str) -> Person:

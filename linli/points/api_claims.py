@@ -28,7 +28,7 @@ from django.utils.translation import gettext as _
 from ninja import Header, Query, Router, Status
 from ninja.errors import ValidationError
 
-from linli.common.api import Id, PageIn, actor, paginate, responses
+from linli.common.api import Id, PageIn, actor, idempotency_key, paginate, responses
 from linli.common.errors import Forbidden, Invalid, NotFound
 from linli.org import selectors as org_selectors
 from linli.org.access import PERMISSIONS, Actor, can, require, require_any
@@ -51,7 +51,6 @@ from linli.points.services import ClaimInput
 
 router = Router(tags=["points"])
 
-MAX_HEADER_KEY = 100
 IdempotencyKey = Annotated[
     str | None,
     Header(None, alias="Idempotency-Key", description="required to create a claim: a retry returns the first one"),
@@ -62,13 +61,7 @@ S = TypeVar("S", bound=pydantic.BaseModel)
 # --- input ----------------------------------------------------------------------------------------------------------
 
 
-def _key(request: HttpRequest, header: str | None) -> str:
-    key = (header or "").strip()
-    if not key:
-        raise Invalid(_("Send an Idempotency-Key header with every write."), code="idempotency_key_required")
-    if len(key) > MAX_HEADER_KEY or not key.isprintable():
-        raise Invalid(_("The Idempotency-Key must be 1 to 100 printable characters."), code="idempotency_key_invalid")
-    return f"api:{actor(request).user.pk}:{key}"
+_key = idempotency_key
 
 
 def _body(request: HttpRequest, schema: type[S]) -> tuple[S, UploadedFile | None]:

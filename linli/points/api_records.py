@@ -20,7 +20,7 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import Header, Query, Router, Status
 
-from linli.common.api import Id, actor, responses
+from linli.common.api import Id, actor, idempotency_key, responses
 from linli.common.errors import Invalid, NotFound
 from linli.org import selectors as org_selectors
 from linli.org.access import Actor, can, require
@@ -49,20 +49,13 @@ from linli.points.schemas_records import (
 
 router = Router(tags=["points"])
 
-MAX_HEADER_KEY = 100
 IdempotencyKey = Annotated[
     str | None,
     Header(None, alias="Idempotency-Key", description="required to create: a retry returns the first result"),
 ]
 
 
-def _key(request: HttpRequest, header: str | None) -> str:
-    key = (header or "").strip()
-    if not key:
-        raise Invalid(_("Send an Idempotency-Key header with every write."), code="idempotency_key_required")
-    if len(key) > MAX_HEADER_KEY or not key.isprintable():
-        raise Invalid(_("The Idempotency-Key must be 1 to 100 printable characters."), code="idempotency_key_invalid")
-    return f"api:{actor(request).user.pk}:{key}"
+_key = idempotency_key
 
 
 def _namer(act: Actor, community_id: int) -> Callable[[str], str]:

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from linli.ledger.tests.test_api_permissions import idempotency_header  # noqa: F401  (the shared fixture)
 from linli.org.tests import test_api_permissions as org_matrix
 from linli.org.tests.test_api_permissions import Op, Request, check_operation
 
@@ -28,18 +29,6 @@ def _merge() -> tuple[dict[Op, dict[str, bool]], dict[Op, Request]]:
 MATRIX, REQUESTS = _merge()
 
 
-@pytest.fixture
-def idempotency_header(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The org matrix sends only auth headers; points writes also carry an Idempotency-Key (required by some)."""
-    send = org_matrix._send
-
-    def with_key(client: Any, method: str, path: str, payload: Any, headers: dict[str, str]) -> Any:
-        extra = {"Idempotency-Key": "matrix-key"} if method != "GET" else {}
-        return send(client, method, path, payload, {**headers, **extra})
-
-    monkeypatch.setattr(org_matrix, "_send", with_key)
-
-
 def test_points_matrix_is_complete() -> None:
     served = {op for op in org_matrix.spec_operations() if op in MATRIX}
     assert set(MATRIX) == served, set(MATRIX) ^ served
@@ -48,6 +37,6 @@ def test_points_matrix_is_complete() -> None:
 
 @pytest.mark.parametrize("auth", ["session", "token"])
 @pytest.mark.parametrize("op", sorted(MATRIX), ids=lambda op: f"{op[0]} {op[1]}")
-def test_each_role_is_refused_outside_its_scope(world: Any, idempotency_header: None, op: Op, auth: str) -> None:
+def test_each_role_is_refused_outside_its_scope(world: Any, idempotency_header: None, op: Op, auth: str) -> None:  # noqa: F811
     problems = check_operation(world, op, MATRIX[op], REQUESTS[op], auth)
     assert not problems, "\n".join(problems)
