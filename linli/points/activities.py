@@ -236,19 +236,10 @@ def _organiser(community: Community, phone: str) -> User | None:
     )
 
 
-def _clean_common(
-    community: Community,
-    *,
-    title: str,
-    place: str,
-    description: str,
-    capacity: int | None,
-    rule_id: int,
-    team_id: int | None,
-    grid_id: int | None,
-    organiser_phone: str,
-    day: date,
-) -> _Clean:
+def _clean_common(community: Community, data: ActivityData | SeriesData, *, day: date) -> _Clean:
+    """What an activity and a recurring series share (title, place, places, rule, team, grid, organiser), checked."""
+    title, place, description, capacity = data.title, data.place, data.description, data.capacity
+    rule_id, team_id, grid_id, organiser_phone = data.rule_id, data.team_id, data.grid_id, data.organiser_phone
     title = _text(title, 100, _("An activity needs a title of 1 to 100 characters."), "title_invalid", "title")
     place = _text(place, 120, _("Say where it takes place (at most 120 characters)."), "place_invalid", "place")
     description = _text(
@@ -308,18 +299,7 @@ def _apply(activity: Activity, clean: _Clean) -> None:
 def activity_create(*, actor: Actor, community: Community, data: ActivityData, now: datetime | None = None) -> Activity:
     require(actor, "activity.manage", community)
     _clean_times(data.starts_at, data.ends_at, _now(now))
-    clean = _clean_common(
-        community,
-        title=data.title,
-        place=data.place,
-        description=data.description,
-        capacity=data.capacity,
-        rule_id=data.rule_id,
-        team_id=data.team_id,
-        grid_id=data.grid_id,
-        organiser_phone=data.organiser_phone,
-        day=timezone.localdate(data.starts_at),
-    )
+    clean = _clean_common(community, data, day=timezone.localdate(data.starts_at))
     activity = Activity(community=community, starts_at=data.starts_at, ends_at=data.ends_at, secret=new_secret())
     _apply(activity, clean)
     activity.save()
@@ -344,18 +324,7 @@ def activity_update(*, actor: Actor, activity: Activity, data: ActivityData, now
     require(actor, "activity.manage", activity.community)
     _require_open(activity)
     _clean_times(data.starts_at, data.ends_at, _now(now))
-    clean = _clean_common(
-        activity.community,
-        title=data.title,
-        place=data.place,
-        description=data.description,
-        capacity=data.capacity,
-        rule_id=data.rule_id,
-        team_id=data.team_id,
-        grid_id=data.grid_id,
-        organiser_phone=data.organiser_phone,
-        day=timezone.localdate(data.starts_at),
-    )
+    clean = _clean_common(activity.community, data, day=timezone.localdate(data.starts_at))
     confirmed, _waiting = _active_signups(activity)
     if clean.capacity is not None and clean.capacity < confirmed:
         raise Invalid(
@@ -465,18 +434,7 @@ def activity_series_create(
         )
     if data.last_date is not None and data.last_date < data.first_date:
         raise Invalid(_("“Until” is before the first day."), code="date_invalid", field="last_date")
-    clean = _clean_common(
-        community,
-        title=data.title,
-        place=data.place,
-        description=data.description,
-        capacity=data.capacity,
-        rule_id=data.rule_id,
-        team_id=data.team_id,
-        grid_id=data.grid_id,
-        organiser_phone=data.organiser_phone,
-        day=data.first_date,
-    )
+    clean = _clean_common(community, data, day=data.first_date)
     series = ActivitySeries.objects.create(
         community=community,
         title=clean.title,
