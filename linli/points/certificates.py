@@ -24,7 +24,7 @@ from typing import Any
 
 import segno
 from django.db import IntegrityError, transaction
-from django.db.models import F, QuerySet
+from django.db.models import QuerySet
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -35,6 +35,7 @@ from weasyprint.urls import URLFetcher
 
 from linli.common.errors import Conflict, Forbidden, Invalid, NotFound
 from linli.common.models import audit
+from linli.common.sequences import next_number
 from linli.ledger.errors import IdempotencyKeyReused
 from linli.ledger.pdf import FONT
 from linli.org.access import Actor, require
@@ -173,22 +174,6 @@ class Issued:
     replayed: bool
 
 
-def _next_seq(community: Community, year: int) -> int:
-    """The next number of the community's year: UPDATE … SET last = last + 1 holds the counter row's lock until the
-    issuing transaction ends, so concurrent issuers queue for it; the first of a year creates the row."""
-    for _attempt in range(3):
-        counter = CertificateCounter.objects.filter(community=community, year=year)
-        if counter.update(last=F("last") + 1):
-            return int(counter.values_list("last", flat=True).get())
-        try:
-            with transaction.atomic():
-                CertificateCounter.objects.create(community=community, year=year, last=1)
-            return 1
-        except IntegrityError:
-            continue  # another issuer created it first: increment theirs
-    raise Conflict(_("Please try again."), code="certificate_busy")
-
-
 def _replay(community_id: int, key: str, person: Person, period_from: date, period_to: date) -> Issued | None:
     if not key:
         return None
@@ -232,7 +217,7 @@ def _issue(actor: Actor, person: Person, period_from: date, period_to: date, key
     community = Community.objects.get(pk=person.community_id)
     now = timezone.now()
     year = timezone.localdate(now).year
-    seq = _next_seq(community, year)
+    seq = next_number(CertificateCounter, community=community, year=year)
     certificate = Certificate.objects.create(
         community=community,
         person=person,

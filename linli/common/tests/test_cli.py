@@ -27,9 +27,7 @@ def test_demo_migrates_loads_demo_data_then_serves_on_8000(calls: list) -> None:
     assert calls[-1] == ("serve", "127.0.0.1", 8000)
 
 
-def test_demo_port_comes_from_the_flag_then_the_environment(
-    calls: list, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_demo_port_comes_from_the_flag_then_the_environment(calls: list, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PORT", "8123")
     cli.main(["demo"])
     cli.main(["demo", "--port", "9001"])

@@ -56,9 +56,7 @@ def settings_with(tmp_path: Path, **env: str) -> dict:
 
 
 def test_production_refuses_to_start_without_secret_key(tmp_path: Path) -> None:
-    result = run_python(
-        "from django.conf import settings; settings.INSTALLED_APPS", tmp_path, LINLI_PRODUCTION="1"
-    )
+    result = run_python("from django.conf import settings; settings.INSTALLED_APPS", tmp_path, LINLI_PRODUCTION="1")
     assert result.returncode != 0
     assert "SECRET_KEY must be set" in result.stderr
 
