@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "linli.org",
     "linli.ledger",
     "linli.points",
+    "linli.orders",
 ]
 
 MIDDLEWARE = [

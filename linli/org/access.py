@@ -93,11 +93,22 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "donation.manage": frozenset(STAFF),
     "certificate.view": frozenset(STAFF | {R.AUDITOR, R.RESIDENT}),
     "certificate.issue": frozenset(STAFF),
+    # work orders (objects: a WorkOrder; the Community or a Building for filing, lists and figures)
+    "order.view": frozenset(READERS | {R.RESIDENT}),  # residents: the requests they made
+    "order.report": frozenset(STAFF | GRID | {R.BUILDING_STEWARD, R.RESIDENT}),  # file a request
+    "order.triage": frozenset(STAFF | {R.GRID_CHIEF}),  # accept, grade, dispatch, hold, merge, close, reopen
+    "order.handle": frozenset(STAFF | GRID | {R.BUILDING_STEWARD}),  # start, note, resolve (also when assigned)
+    "order.escalate": frozenset(STAFF | GRID),
+    "order.rate": frozenset(STAFF | {R.RESIDENT}),  # residents their own; staff record a rating given by phone
+    "order.stats": frozenset(STAFF | {R.GRID_CHIEF, R.AUDITOR}),
+    "order.export": frozenset(STAFF | {R.AUDITOR}),
+    "order.import": frozenset(STAFF),
+    "order.catalogue": frozenset(STAFF),  # service categories, holidays, Open311 clients
 }
 
 # Roles whose grants only cover *people-facing* reads for residents: a resident sees the org objects of their own
 # community (names of grids and buildings, teams, merchants) but no one else's personal data.
-RESIDENT_COMMUNITY_ACTIONS = frozenset({"org.view", "team.view", "merchant.view", "points.view"})
+RESIDENT_COMMUNITY_ACTIONS = frozenset({"org.view", "team.view", "merchant.view", "points.view", "order.report"})
 
 
 @dataclass(frozen=True)
@@ -197,7 +208,22 @@ def actor_for(user: Any) -> Actor:
 
 
 # --- where objects sit ------------------------------------------------------------------------------------------------
+# Other apps' models that sit below the community (a work order in a grid and building, made by a person) register
+# how to find their scope, and how to filter their rows by it, so that org never imports them.
+_SCOPE_RULES: dict[type[Model], Callable[[Model], Scope]] = {}
+
+
+def register_model(model: type[Model], *, scope: Callable[[Any], Scope], paths: dict[str, PathRule]) -> None:
+    """Called from an app's AppConfig.ready(). `paths` as in _PATHS, plus an optional "person" path naming the
+    resident a row belongs to (they may see it)."""
+    _SCOPE_RULES[model] = scope
+    _PATHS[model] = paths
+
+
 def scope_of(obj: Model) -> Scope:
+    rule = _SCOPE_RULES.get(type(obj))
+    if rule is not None:
+        return rule(obj)
     if isinstance(obj, Street):
         return Scope(street_id=obj.id)
     if isinstance(obj, Community):
@@ -427,6 +453,8 @@ def scoped(actor: Actor, action: str, qs: QuerySet[M]) -> QuerySet[M]:
             condition |= Q(id=actor.person_id)
         elif qs.model is Household:
             condition |= Q(pk__in=HouseholdMember.objects.filter(person_id=actor.person_id).values("household_id"))
+        elif isinstance(paths.get("person"), str):
+            condition |= Q(**{str(paths["person"]): actor.person_id})
         elif action in RESIDENT_COMMUNITY_ACTIONS:
             community_path = paths.get("community")
             if isinstance(community_path, str):
