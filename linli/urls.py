@@ -10,5 +10,7 @@ urlpatterns = [
     path("org/roster/", include(("linli.org.roster_urls", "roster"))),
     path("ledger/", include("linli.ledger.urls")),
     path("points/", include("linli.points.urls")),
+    path("orders/", include("linli.orders.urls")),
+    path("open311/v2/", include("linli.orders.urls_open311")),
     path("", include("linli.org.urls")),
 ]

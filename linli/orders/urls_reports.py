@@ -1,0 +1,5 @@
+"""Filled in by its part."""
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []
