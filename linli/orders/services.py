@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
@@ -202,6 +204,40 @@ def _due(order: WorkOrder, start: datetime) -> datetime:
     return domain.due_at(start, days, category.day_kind, tz(), calendar)
 
 
+# --- retried requests -----------------------------------------------------------------------------------------------
+# The API's Idempotency-Key for a step on an existing order. Set by `replay_key()` around one service call: the events
+# that call writes carry it, and a later call under the same key finds it under the order's lock and raises Replayed
+# instead of doing the step (or refusing it) a second time. Unset (pages, Open311, the sweep) nothing changes.
+_replay_key: ContextVar[str] = ContextVar("order_replay_key", default="")
+
+
+class Replayed(Exception):
+    """The order's timeline already holds `event`, written under the same key: answer with the order as it is."""
+
+    def __init__(self, order: WorkOrder, event: OrderEvent) -> None:
+        super().__init__(order.pk, event.action)
+        self.order = order
+        self.event = event
+
+
+@contextmanager
+def replay_key(key: str) -> Iterator[None]:
+    token = _replay_key.set(key)
+    try:
+        yield
+    finally:
+        _replay_key.reset(token)
+
+
+def _check_replay(order: WorkOrder) -> None:
+    """Call with the order locked, so that two tries of the same request take turns and the second sees the first."""
+    key = _replay_key.get()
+    if key:
+        done = OrderEvent.objects.filter(order_id=order.pk, data__key=key).order_by("pk").first()
+        if done is not None:
+            raise Replayed(order, done)
+
+
 # --- the timeline ---------------------------------------------------------------------------------------------------
 def _event(
     order: WorkOrder,
@@ -214,6 +250,7 @@ def _event(
     **data: Any,
 ) -> OrderEvent:
     user = actor.user if actor is not None and getattr(actor.user, "pk", None) else None
+    data.setdefault("key", _replay_key.get())
     event = OrderEvent.objects.create(
         community_id=order.community_id,
         order=order,
@@ -255,7 +292,9 @@ def _store_photos(order: WorkOrder, photos: Sequence[Any], *, actor: Actor | Non
 
 def _locked(order: WorkOrder) -> WorkOrder:
     """The order row under lock, fresh: two staff clicking at once take turns, the second sees the first's step."""
-    return WorkOrder.objects.select_for_update(of=("self",)).select_related("category", "community").get(pk=order.pk)
+    locked = WorkOrder.objects.select_for_update(of=("self",)).select_related("category", "community").get(pk=order.pk)
+    _check_replay(locked)
+    return locked
 
 
 def _step(order: WorkOrder, action: str) -> str:
@@ -785,6 +824,7 @@ def order_merge(*, actor: Actor, order: WorkOrder, into: WorkOrder, note: str = 
     first, second = sorted([order.pk, into.pk])
     locked = {o.pk: o for o in WorkOrder.objects.select_for_update(of=("self",)).filter(pk__in=[first, second])}
     order, into = locked[order.pk], locked[into.pk]
+    _check_replay(order)
     _require(actor, "order.triage", order)
     if into.community_id != order.community_id or not may(actor, "order.view", into):
         raise NotFound(field="into")
@@ -939,6 +979,7 @@ __all__ = [
     "AssigneeInput",
     "CategoryData",
     "OrderInput",
+    "Replayed",
     "order_accept",
     "order_cancel",
     "order_close",
@@ -956,4 +997,5 @@ __all__ = [
     "order_resume",
     "order_start",
     "orders_sweep",
+    "replay_key",
 ]
