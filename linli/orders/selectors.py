@@ -194,12 +194,31 @@ def my_tasks(actor: Actor, *, include_done: bool = False) -> QuerySet[WorkOrder]
     return qs.order_by("due_at", "pk")
 
 
+def open_unassigned(actor: Actor) -> QuerySet[WorkOrder]:
+    """Open orders in the places the actor handles that nobody has been given yet (the grid worker's "also in my
+    area" list), due first."""
+    if not getattr(actor.user, "pk", None):
+        return WorkOrder.objects.none()
+    in_scope = scoped(actor, "order.handle", WorkOrder.objects.all()).values("pk")
+    return (
+        _base()
+        .filter(pk__in=in_scope, status__in=OPEN_STATUSES)
+        .exclude(Exists(Assignment.objects.filter(order=OuterRef("pk"), active=True)))
+        .order_by("due_at", "pk")
+    )
+
+
 def timeline(actor: Actor, order: WorkOrder) -> list[OrderEvent]:
     """The order's events; internal notes only for those who work on it."""
     events = OrderEvent.objects.filter(order=order).select_related("actor").prefetch_related("photos")
-    if not (may(actor, "order.handle", order) or may(actor, "order.triage", order) or _reads_all(actor, order)):
+    if not sees_internal(actor, order):
         events = events.filter(is_public=True)
     return list(events.order_by("at", "pk"))
+
+
+def sees_internal(actor: Actor, order: WorkOrder) -> bool:
+    """Internal notes (and their photos) are for those who work on the order, never for the resident."""
+    return may(actor, "order.handle", order) or may(actor, "order.triage", order) or _reads_all(actor, order)
 
 
 def _reads_all(actor: Actor, order: WorkOrder) -> bool:
@@ -213,9 +232,12 @@ def photos(order: WorkOrder) -> QuerySet[OrderPhoto]:
 def photo_get(actor: Actor, order_pk: Any, photo_pk: Any) -> OrderPhoto:
     order = order_get(actor, order_pk)
     try:
-        return OrderPhoto.objects.get(order=order, pk=int(photo_pk))
-    except (OrderPhoto.DoesNotExist, TypeError, ValueError):
+        photo = OrderPhoto.objects.select_related("event").get(order=order, pk=int(photo_pk))
+    except (OrderPhoto.DoesNotExist, TypeError, ValueError, OverflowError):
         raise NotFound() from None
+    if photo.event is not None and not photo.event.is_public and not sees_internal(actor, order):
+        raise NotFound()  # a photo of an internal note stays as internal as the note
+    return photo
 
 
 def assignments(order: WorkOrder, *, active_only: bool = True) -> QuerySet[Assignment]:
@@ -247,6 +269,11 @@ def figures(qs: QuerySet[WorkOrder], *, now: datetime | None = None) -> domain.F
     return domain.figures(
         received=received, completed=completed, ratings=ratings, hours_to_close=hours, overdue=overdue
     )
+
+
+def community_figures(community: Community, *, now: datetime | None = None) -> domain.Figures:
+    """The headline figures a community shows in public (the echo wall): every order it ever received."""
+    return figures(WorkOrder.objects.filter(community=community), now=now)
 
 
 def counts_by(qs: QuerySet[WorkOrder], field: str) -> dict[str, int]:
