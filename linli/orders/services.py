@@ -371,10 +371,12 @@ def order_create(
     photos: Sequence[Any] = (),
     request_key: str = "",
     open311_client: Open311Client | None = None,
+    intake_note: str = "",
 ) -> Filed:
     """File a request from any channel. A resident files for themself; staff, grid workers and stewards file what
     came by hotline, walk-in, chat group or patrol; an Open311 client files for a caller known by name and phone.
-    `request_key` makes a double-tapped submit (or a retried import row) file once."""
+    `request_key` makes a double-tapped submit (or a retried import row) file once. `intake_note` is kept as an
+    internal note beside the request (what a channel sent that has no field of its own, e.g. Open311's media_url)."""
     if channel not in Channel.values:
         raise Invalid(_("Unknown channel."), field="channel")
     category = Category.objects.filter(community=community, code=data.category, is_active=True).first()
@@ -403,6 +405,7 @@ def order_create(
         if found is not None:
             return Filed(found, True)
     description = _text(data.description, field_name="description", max_length=MAX_TEXT, required=True)
+    extra = _text(intake_note, field_name="intake_note", max_length=MAX_TEXT)
     title = _text(data.title, field_name="title", max_length=MAX_TITLE) or description[:40]
     received_at = data.received_at or timezone.now()
     if received_at > timezone.now() + timedelta(minutes=5):
@@ -446,6 +449,8 @@ def order_create(
         client=open311_client.name if open311_client else None,
     )
     _store_photos(order, photos, actor=actor, event=event)
+    if extra:
+        _event(order, actor=None, action=Action.NOTE, from_status=order.status, note=extra, public=False)
     return Filed(order, False)
 
 
