@@ -84,9 +84,11 @@ class TransferKind(models.TextChoices):
 class Transfer(models.Model):
     """`amount` points move from `debit` to `credit`. Written once, never changed."""
 
-    community = models.ForeignKey(Community, on_delete=models.PROTECT, related_name="+")
-    debit = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="debits")
-    credit = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="credits")
+    # No single-column indexes on these three: the composite indexes below start with each of them and serve the
+    # same lookups, and every index is one more write per posting (docs/performance.md › ledger indexes).
+    community = models.ForeignKey(Community, on_delete=models.PROTECT, related_name="+", db_index=False)
+    debit = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="debits", db_index=False)
+    credit = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="credits", db_index=False)
     amount = models.BigIntegerField()
     kind = models.CharField(max_length=12, choices=TransferKind.choices)
     memo = models.CharField(max_length=200, blank=True)
