@@ -18,6 +18,7 @@ from rich.console import Console
 from rich.table import Table
 
 from linli.ledger.demo_history import build_history
+from linli.orders.demo import build_orders_demo
 from linli.org import demo
 from linli.org.models import Role
 from linli.points.demo import build_points_demo
@@ -67,6 +68,7 @@ class Command(BaseCommand):
         result = demo.build_demo(households=households)
         history = build_history()  # the points history (linli/ledger/demo_history.py); skipped when it exists
         build_points_demo()  # rules catalogues, claims, activities, donations (linli/points/demo.py); once
+        build_orders_demo()  # service catalogues and work orders of the last three months (linli/orders/demo.py); once
         counts = demo.demo_counts()
 
         buffer = io.StringIO()
