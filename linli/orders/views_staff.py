@@ -365,7 +365,10 @@ def _run(name: str, actor: Actor, order: WorkOrder, form: forms.Form, request: H
     if name == "reopen":
         return services.order_reopen(actor=actor, order=order, reason=d["reason"]), _("Reopened.")
     if name == "merge":
-        into = selectors.order_by_number(actor, order.community, d["into"].strip())
+        try:
+            into = selectors.order_by_number(actor, order.community, d["into"].strip())
+        except NotFound:
+            raise NotFound(_("No order with this number in the community."), field="into") from None
         done = services.order_merge(actor=actor, order=order, into=into, note=d["note"])
         return done, _("Merged into %(n)s.") % {"n": into.number}
     if name == "cancel":
