@@ -24,7 +24,7 @@ from django.utils import timezone
 
 from linli.orders import services
 from linli.orders.catalogue import catalogue_install
-from linli.orders.models import Action, Category, HandlerKind, OrderEvent, Status, WorkOrder
+from linli.orders.models import Action, Category, HandlerKind, Open311Client, OrderEvent, Status, WorkOrder
 from linli.orders.services import AssigneeInput, OrderInput
 from linli.org import demo
 from linli.org import services as org_services
@@ -178,7 +178,7 @@ class _Builder:
             .distinct()
         )
         self.team = Team.objects.filter(community=community).order_by("pk").first()
-        self.client = None
+        self.client: Open311Client | None = None
 
     def _partners(self) -> dict[str, PartnerUnit]:
         units = {}
