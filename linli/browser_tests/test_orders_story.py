@@ -90,6 +90,7 @@ def test_seed_story_qr_report_grade_dispatch_resolve_rate_echo(
     shoot(staff, screenshot, "detail-1280-dispatched")
 
     # three days on: the clock moved back by three days, the property company's fix is recorded as the answer
+    assert order.accepted_at is not None and order.dispatched_at is not None
     WorkOrder.objects.filter(pk=order.pk).update(
         received_at=order.received_at - timedelta(days=3),
         accepted_at=order.accepted_at - timedelta(days=3),
@@ -103,7 +104,7 @@ def test_seed_story_qr_report_grade_dispatch_resolve_rate_echo(
     with staff.expect_navigation():
         resolve.locator("button.primary").click()
     order.refresh_from_db()
-    assert order.status == Status.RESOLVED
+    assert order.status == Status.RESOLVED and order.resolved_at is not None
     assert timedelta(days=2, hours=23) < order.resolved_at - order.received_at < timedelta(days=3, hours=1)
 
     # the board on a phone, and the order's page on a phone
