@@ -72,7 +72,7 @@ class RequestForm(forms.Form):
         if locked:
             self.fields["building"].widget = forms.HiddenInput()
         else:
-            choices: list[tuple[Any, str]] = [("", _("Not about a building")), *(buildings or [])]
+            choices: list[tuple[Any, Any]] = [("", _("Not about a building")), *(buildings or [])]
             self.fields["building"].widget = forms.Select(choices=choices)
 
     def clean_contact_phone(self) -> str:

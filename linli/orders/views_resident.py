@@ -44,7 +44,7 @@ T = TypeVar("T")
 
 def status_words(status: str) -> str:
     """Plain words for where a request stands; no colours, no office jargon."""
-    words = {
+    words: dict[str, str] = {
         Status.RECEIVED: _("Received, waiting to be accepted"),
         Status.ACCEPTED: _("Accepted by the community"),
         Status.DISPATCHED: _("Passed to the people who will handle it"),
@@ -60,7 +60,7 @@ def status_words(status: str) -> str:
 
 
 def event_words(event: OrderEvent) -> str:
-    words = {
+    words: dict[str, str] = {
         Action.RECEIVE: _("Request received"),
         Action.ACCEPT: _("Accepted by the community"),
         Action.GRADE: _("Graded"),
@@ -101,9 +101,14 @@ _PHONES = re.compile(
 )
 
 
+# A room written into the text ("3单元502室", "1单元101", "502室"): the echo wall names the building, never the door.
+_ROOMS = re.compile(r"\d+\s*单元\s*\d*\s*(?:室|号)?|\d{2,5}\s*(?:室|号房)")
+
+
 def scrub(text: str, names: Iterable[str] = ()) -> str:
-    """Public text: phone-like numbers hidden, the given people's names masked (王秀英 -> 王*英)."""
+    """Public text: phone-like numbers and rooms hidden, the given people's names masked (王秀英 -> 王*英)."""
     text = _PHONES.sub("***", text or "")
+    text = _ROOMS.sub("***", text)
     for name in sorted({n.strip() for n in names if n and len(n.strip()) > 1}, key=len, reverse=True):
         text = text.replace(name, mask_name(name))
     return text
@@ -364,7 +369,7 @@ def _rows(orders: Iterable[WorkOrder], now: datetime) -> list[TaskRow]:
     for o in orders:
         late = o.due_at < now
         soon = not late and o.due_at <= now + _SOON
-        place = str(o.building) if o.building_id else (o.address or (o.grid.name if o.grid_id else ""))
+        place = str(o.building) if o.building is not None else (o.address or (o.grid.name if o.grid else ""))
         out.append(TaskRow(o, overdue_words(o.due_at, now) if late else "", soon, place))
     return out
 
@@ -402,11 +407,12 @@ def _task_order(actor: Actor, pk: int) -> WorkOrder:
 
 def _contact(actor: Actor, order: WorkOrder) -> tuple[str, str]:
     """Who to call back: the handler needs the number; a resident's own record is the source when there is one."""
-    name = order.reporter.name if order.reporter_id else order.contact_name
-    phone = order.contact_phone or (order.reporter.phone if order.reporter_id else "")
+    reporter = order.reporter
+    name = reporter.name if reporter is not None else order.contact_name
+    phone = order.contact_phone or (reporter.phone if reporter is not None else "")
     if (
-        order.reporter_id
-        and not can(actor, "person.view_private", order.reporter)
+        reporter is not None
+        and not can(actor, "person.view_private", reporter)
         and not services.is_assignee(actor, order)
     ):
         return mask_name(name), mask_phone(phone)
@@ -479,7 +485,8 @@ def _refusal(form: forms.Form) -> str:
 def task_start(request: HttpRequest, pk: int) -> HttpResponse:
     actor = get_actor(request)
     order = _task_order(actor, pk)
-    form = forms.Form()
+    form = forms.Form(request.POST)
+    form.is_valid()  # an empty form: only so that a refusal can be added to it
     done, error = _attempt(form, lambda: services.order_start(actor=actor, order=order))
     if done is None:
         return _after(request, actor, order, _refusal(form), error)
@@ -574,11 +581,11 @@ class Echo:
 
 
 def echo_of(o: WorkOrder) -> Echo:
-    names = [o.reporter.name if o.reporter_id else "", o.contact_name]
+    names = [o.reporter.name if o.reporter is not None else "", o.contact_name]
     who = mask_name(names[0] or names[1]) or _("a resident")
     return Echo(
         category=o.category.name,
-        place=o.building.name if o.building_id else (o.grid.name if o.grid_id else ""),
+        place=o.building.name if o.building is not None else (o.grid.name if o.grid is not None else ""),
         who=who,
         text=scrub(o.description, names),
         answer=scrub(o.answer, names),
