@@ -253,6 +253,7 @@ def _detail(
         shown.append((name, act, form))
     if bound and bound[0] not in {n for n, _a, _f in shown}:
         shown.append((bound[0], acts[bound[0]], bound[1]))
+    handlers = list(selectors.assignments(order))
     reveal = _reveal(actor, order)
     reporter = order.reporter
     name = reporter.name if reporter else order.contact_name
@@ -278,15 +279,22 @@ def _detail(
             "due_state": due_state,
             "factors": factors,
             "suggested": dict(Severity.choices).get(order.factors.get("suggested", ""), ""),
-            "handlers": list(selectors.assignments(order)),
+            "handlers": handlers,
             "photos": [(p, _photo_url(order, p.pk)) for p in selectors.photos(order)],
             "events": [(e, _event_words(e)) for e in events],
             "acts": shown,
-            "open_form": bound[0] if bound else "",
+            "open_form": bound[0] if bound else _next_step(order, [n for n, _a, _f in shown], bool(handlers)),
             "is_done": order.status in DONE_STATUSES,
         },
         status=status,
     )
+
+
+def _next_step(order: WorkOrder, shown: list[str], has_handlers: bool) -> str:
+    """The form the page opens: the step the order waits for (grade before dispatch, dispatch before the answer)."""
+    wanted = ["accept", "grade" if not order.severity else "", "dispatch" if not has_handlers else "", "resolve"]
+    wanted += ["close", "dispatch"]
+    return next((name for name in wanted if name and name in shown), shown[0] if shown else "")
 
 
 def _event_words(event: OrderEvent) -> str:
