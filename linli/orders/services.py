@@ -24,7 +24,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from linli.common.errors import Conflict, Invalid, NotFound
+from linli.common.errors import Conflict, Forbidden, Invalid, NotFound
 from linli.common.images import read_upload, reencode
 from linli.common.models import audit
 from linli.common.sequences import next_number
@@ -484,7 +484,8 @@ def _require(actor: Actor, action: str, order: WorkOrder) -> None:
             raise NotAssigned()
         if action == "order.rate":
             raise NotReporter()
-        require(actor, action, order)
+        # a reader (also one who sees it only because it is assigned to them) may know it exists: 403, not 404
+        raise Forbidden()
     raise NotFound()
 
 
