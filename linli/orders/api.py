@@ -116,6 +116,11 @@ def _request_body(schema: type[pydantic.BaseModel]) -> dict[str, Any]:
     }
 
 
+def _optional_body(schema: type[pydantic.BaseModel]) -> dict[str, Any]:
+    """The spec of an optional JSON body (a step whose fields all have defaults may be sent with none)."""
+    return {"requestBody": {"required": False, "content": {"application/json": {"schema": schema.model_json_schema()}}}}
+
+
 # --- output ---------------------------------------------------------------------------------------------------------
 
 
@@ -512,10 +517,11 @@ def _step_route(name: str, summary: str, **extra: Any) -> Callable[[Callable[...
     )
 
 
-@_step_route("accept", "Accept a received request (受理): staff or the grid chief")
-def accept_order(
-    request: HttpRequest, order_id: Id, payload: NoteOptionalIn, idempotency_key: IdempotencyKey = None
-) -> dict[str, Any]:
+@_step_route(
+    "accept", "Accept a received request (受理): staff or the grid chief", openapi_extra=_optional_body(NoteOptionalIn)
+)
+def accept_order(request: HttpRequest, order_id: Id, idempotency_key: IdempotencyKey = None) -> dict[str, Any]:
+    payload = _body(request, NoteOptionalIn)[0]
     return _step(
         request,
         order_id,
@@ -560,10 +566,9 @@ def dispatch_order(
     )
 
 
-@_step_route("start", "Start work on a dispatched order (a handler)")
-def start_order(
-    request: HttpRequest, order_id: Id, payload: NoteOptionalIn, idempotency_key: IdempotencyKey = None
-) -> dict[str, Any]:
+@_step_route("start", "Start work on a dispatched order (a handler)", openapi_extra=_optional_body(NoteOptionalIn))
+def start_order(request: HttpRequest, order_id: Id, idempotency_key: IdempotencyKey = None) -> dict[str, Any]:
+    payload = _body(request, NoteOptionalIn)[0]
     return _step(
         request,
         order_id,
@@ -600,10 +605,13 @@ def hold_order(
     )
 
 
-@_step_route("resume", "Resume an order on hold: the time on hold is added to the deadline")
-def resume_order(
-    request: HttpRequest, order_id: Id, payload: NoteOptionalIn, idempotency_key: IdempotencyKey = None
-) -> dict[str, Any]:
+@_step_route(
+    "resume",
+    "Resume an order on hold: the time on hold is added to the deadline",
+    openapi_extra=_optional_body(NoteOptionalIn),
+)
+def resume_order(request: HttpRequest, order_id: Id, idempotency_key: IdempotencyKey = None) -> dict[str, Any]:
+    payload = _body(request, NoteOptionalIn)[0]
     return _step(
         request,
         order_id,
@@ -653,10 +661,9 @@ def rate_order(
     )
 
 
-@_step_route("close", "Close a resolved order the resident did not rate")
-def close_order(
-    request: HttpRequest, order_id: Id, payload: NoteOptionalIn, idempotency_key: IdempotencyKey = None
-) -> dict[str, Any]:
+@_step_route("close", "Close a resolved order the resident did not rate", openapi_extra=_optional_body(NoteOptionalIn))
+def close_order(request: HttpRequest, order_id: Id, idempotency_key: IdempotencyKey = None) -> dict[str, Any]:
+    payload = _body(request, NoteOptionalIn)[0]
     return _step(
         request,
         order_id,
