@@ -24,11 +24,22 @@ def _catalogue(w: SimpleNamespace) -> None:
         catalogue_install(actor=actor_for(w.staff_a), community=w.A)
 
 
+def noise_code(w: SimpleNamespace) -> str:
+    _catalogue(w)
+    return "property-noise"
+
+
 def published(w: SimpleNamespace) -> WorkOrder:
     """One request of pA1 in A, shown on the echo wall (the same one on every call)."""
     _catalogue(w)
     order = WorkOrder.objects.filter(community=w.A).first()
     return order or file_order(w)
+
+
+def with_order(w: SimpleNamespace, fmt: str) -> str:
+    """The format argument, once there is a published request to list."""
+    published(w)
+    return fmt
 
 
 def client(w: SimpleNamespace) -> Open311Client:
@@ -66,11 +77,11 @@ PAGES: list[Page] = [
     Page(
         "open311:service",
         EVERYONE,
-        args=lambda w: [(_catalogue(w), "property-noise")[1], "json"],
+        args=lambda w: [noise_code(w), "json"],
         query=lambda w: IN_A,
         public=True,
     ),
-    Page("open311:requests", EVERYONE, args=lambda w: [(published(w), "json")[1]], query=lambda w: IN_A, public=True),
+    Page("open311:requests", EVERYONE, args=lambda w: [with_order(w, "json")], query=lambda w: IN_A, public=True),
     Page("open311:requests", EVERYONE, method="POST", args=lambda w: ["json"], data=filing),
     Page("open311:request", EVERYONE, args=lambda w: [published(w).number, "xml"], query=lambda w: IN_A, public=True),
     Page("open311:token", EVERYONE, args=lambda w: [published(w).token, "json"], query=lambda w: IN_A, public=True),

@@ -110,8 +110,8 @@ def test_refusals_reach_the_client_as_http_errors(live: SimpleNamespace) -> None
     client = GeoReport(live.root, jurisdiction="dxdl")
     with pytest.raises(requests.HTTPError) as missing:
         client.get_service_request("2000-0001")
-    assert missing.value.response.status_code == 404
-    assert missing.value.response.json()[0]["code"] == 404
+    answer = missing.value.response
+    assert answer is not None and answer.status_code == 404 and answer.json()[0]["code"] == 404
     with pytest.raises(requests.HTTPError):
         GeoReport(live.root).get_service_list()  # three communities: jurisdiction_id is needed
     refused = file_request(live.root, api_key="o311_wrong", service_code="property-noise", address_string="1号楼")
