@@ -59,6 +59,9 @@ def status_words(status: str) -> str:
     return str(words.get(status, status))
 
 
+_LOGIN_PHONE = re.compile(r"\s*[(（][+\d\s-]{5,}[)）]")
+
+
 def event_words(event: OrderEvent) -> str:
     words: dict[str, str] = {
         Action.RECEIVE: _("Request received"),
@@ -82,7 +85,8 @@ def event_words(event: OrderEvent) -> str:
     text = str(words.get(event.action, event.action))
     to = event.data.get("to") if isinstance(event.data, dict) else None
     if to and event.action in (Action.DISPATCH, Action.REDISPATCH):
-        text += _(": %(who)s") % {"who": "、".join(str(t) for t in to)}
+        # a login's name is stored as "name (phone)": the phone is nobody's business on the resident's page
+        text += _(": %(who)s") % {"who": "、".join(_LOGIN_PHONE.sub("", str(t)) for t in to)}
     return text
 
 

@@ -371,3 +371,15 @@ def test_scrub_hides_numbers_and_names_but_keeps_dates() -> None:
     assert "王秀英" not in out and "王*英" in out and "2026-03-05" in out
     assert "502" not in out and "3单元" not in out
     assert "87654321" not in out and "0001" not in out and "61010319600101123" not in out
+
+
+def test_resident_timeline_names_the_handler_without_their_phone(w: SimpleNamespace) -> None:
+    order = filed(w)
+    staff = actor_for(w.staff_a)
+    services.order_accept(actor=staff, order=order)
+    worker = AssigneeInput(handler="grid_worker", user_id=w.grid_worker_a1.id)
+    services.order_dispatch(actor=staff, order=order, assignees=[worker])
+    body = client_for(w.resident_a1).get(reverse("orders:mine_detail", args=[order.id])).content.decode()
+    assert "网格员一" in body and w.grid_worker_a1.phone not in body
+    task = client_for(w.grid_worker_a1).get(reverse("orders:task", args=[order.id])).content.decode()
+    assert "网格员一" in task.split("</dl>")[0] and w.grid_worker_a1.phone not in task.split("</dl>")[0]
