@@ -243,15 +243,15 @@ def _window(request: HttpRequest) -> tuple[datetime, datetime]:
         start_raw, end_raw = _param(request, "start_date"), _param(request, "end_date")
         start = _parse_moment(start_raw, "start_date") if start_raw else None
         end = _parse_moment(end_raw, "end_date", end=True) if end_raw else None
-    except (ValueError, OverflowError):
+        if start is None and end is None:
+            end = timezone.now()
+        if start is None:
+            assert end is not None
+            start = end - WINDOW
+        if end is None:
+            end = start + WINDOW
+    except (ValueError, OverflowError):  # a date beyond the calendar, or 90 days before year 1
         raise Open311Error(400, _("start_date or end_date is not a valid date-time.")) from None
-    if start is None and end is None:
-        end = timezone.now()
-    if start is None:
-        assert end is not None
-        start = end - WINDOW
-    if end is None:
-        end = start + WINDOW
     if start > end:
         raise Open311Error(400, _("start_date is after end_date."))
     if end - start > WINDOW:

@@ -375,6 +375,8 @@ def test_searching_requests(w: SimpleNamespace, api: Client) -> None:
         ({"start_date": "2026-01-01T00:00:00Z", "end_date": "2025-01-01T00:00:00Z"}, "after"),
         ({"start_date": "2025-01-01T00:00:00Z", "end_date": "2025-06-01T00:00:00Z"}, "90 days"),
         ({"status": "pending"}, "status"),
+        ({"end_date": "0001-01-01T00:00:00Z"}, "end_date"),
+        ({"start_date": "9999-12-31"}, "start_date"),
     ],
 )
 def test_bad_searches_are_refused(w: SimpleNamespace, api: Client, params: dict[str, str], words: str) -> None:
