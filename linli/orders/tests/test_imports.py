@@ -30,7 +30,7 @@ def w() -> SimpleNamespace:
     return make_orders(make_world())
 
 
-def xlsx(rows: list[list[Any]], header: list[str] | None = None, title: str | None = None) -> bytes:
+def xlsx(rows: list[Any], header: list[str] | None = None, title: str | None = None) -> bytes:
     workbook = Workbook()
     sheet = workbook.active
     assert sheet is not None
@@ -49,7 +49,7 @@ def ago(days: int, hour: int = 9) -> datetime:
     return datetime(day.year, day.month, day.day, hour, 30)  # naive, as Excel stores it
 
 
-GOOD = [
+GOOD: list[list[Any]] = [
     ["GD0001", ago(3, 21), "噪音扰民", "小区北门道闸夜里很吵", "兴庆小区1号楼", "张先生", "13900000011"],
     ["GD0002", ago(2).strftime("%Y/%m/%d %H:%M"), "物业维修", "楼道水管漏水", "大兴东路2号楼", "李女士", "13900000012"],
     # no category cell: the keyword 路灯 of 物业维修 in the text decides
