@@ -459,6 +459,13 @@ def create_order(request: HttpRequest, idempotency_key: IdempotencyKey = None) -
     if community_id is None:
         raise Invalid(_("Say which community the request is for."), code="community_required", field="community_id")
     community = org_selectors.get_visible(act, Community, community_id)
+    if data.received_at is not None and data.channel in ("qr", "app"):
+        # only a worker recording an earlier call or visit backdates a request: the clock starts when it came in
+        raise Invalid(
+            _("Only requests taken by phone, in person or on patrol may carry an earlier time."),
+            code="received_at_not_allowed",
+            field="received_at",
+        )
     filed = services.order_create(
         actor=act,
         community=community,

@@ -4,12 +4,13 @@ answer with their stable codes (order_status, unknown_category, place_outside, a
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
+from django.utils import timezone
 from ninja import Field, Schema
-from pydantic import model_validator
+from pydantic import field_validator, model_validator
 
 from linli.common.api import Id, InputSchema, PageIn
 
@@ -85,7 +86,24 @@ class OrderIn(InputSchema):
     contact_phone: str = Field("", max_length=20)
     reporter_id: Id | None = Field(None, description="staff filing for a resident of the community")
     external_ref: str = Field("", max_length=40, description="e.g. the 12345 hotline's order number")
-    received_at: datetime | None = Field(None, description="when the request came in; left out: now")
+    received_at: datetime | None = Field(
+        None, description="when the request came in (without an offset: local time); left out: now"
+    )
+
+    @field_validator("received_at", mode="after")
+    @classmethod
+    def received_at_in_our_era(cls, value: datetime | None) -> datetime | None:
+        if value is None:
+            return None
+        if timezone.is_naive(value):
+            value = timezone.make_aware(value)  # the community's own clock, like the pages' forms
+        try:
+            value = value.astimezone(UTC)
+        except (OverflowError, ValueError):
+            raise ValueError("not a time we can store") from None
+        if value.year < 2000:
+            raise ValueError("too long ago for a request still on file")
+        return value
 
 
 class NoteOptionalIn(InputSchema):

@@ -13,6 +13,8 @@ from typing import Any
 import pytest
 from django.test import Client
 from django.utils import timezone
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from PIL import Image
 
 from linli.common.testing import client_for
@@ -246,7 +248,7 @@ def test_multipart_filing_with_photos_and_reading_them(w: SimpleNamespace) -> No
     assert call(resident, "GET", f"/orders/{body['id']}/photos/{photo['id'] + 999}").status_code == 404
 
 
-def test_fake_or_too_many_photos_refused_and_nothing_filed(w: SimpleNamespace, settings: Any) -> None:
+def test_fake_or_too_many_photos_refused_and_nothing_filed(w: SimpleNamespace) -> None:
     resident = client_for(w.resident_a1)
     fake = resident.post(
         f"{API}/orders",
@@ -493,7 +495,22 @@ def test_bad_filing_input_answers_with_stable_codes(w: SimpleNamespace) -> None:
         (resident, noise_body(w, long="east"), (400, "invalid_input")),
         (resident, noise_body(w, channel="open311"), (400, "invalid_input")),
         (resident, noise_body(w, channel="hotline"), (400, "invalid")),  # a worker's channel
-        (resident, noise_body(w, received_at="2999-01-01T00:00:00+08:00"), (400, "invalid")),
+        (resident, noise_body(w, received_at="2026-01-01T08:00:00+08:00"), (400, "received_at_not_allowed")),
+        (
+            staff,
+            noise_body(w, community_id=w.A.pk, channel="hotline", received_at="2999-01-01T00:00+08:00"),
+            (400, "invalid"),
+        ),
+        (
+            staff,
+            noise_body(w, community_id=w.A.pk, channel="hotline", received_at="0001-01-01T00:00+14:00"),
+            (400, "invalid_input"),
+        ),
+        (
+            staff,
+            noise_body(w, community_id=w.A.pk, channel="hotline", received_at="1999-12-31T00:00Z"),
+            (400, "invalid_input"),
+        ),
         (resident, {"description": "没有类别"}, (400, "invalid_input")),
         (resident, [1, 2], (400, "invalid_input")),
         (resident, "{not json", (400, "invalid_json")),
@@ -582,3 +599,85 @@ def test_reading_bad_ids(w: SimpleNamespace) -> None:
     assert code(call(staff, "GET", f"/orders?community={w.A.pk}&q=%00")) == (400, "invalid_input")
     assert call(staff, "GET", f"/orders?community={w.A.pk}&q=%25_").json()["count"] == 0
     assert call(Client(), "GET", f"/orders/{order.pk}").status_code == 401
+
+
+def test_a_hotline_call_keeps_its_own_time(w: SimpleNamespace) -> None:
+    """Staff record yesterday's call: the clock started then. A time without offset is the community's local time."""
+    staff = client_for(w.staff_a)
+    yesterday = (timezone.localtime() - timedelta(days=1)).replace(microsecond=0, tzinfo=None)
+    body = noise_body(w, community_id=w.A.pk, channel="hotline", received_at=yesterday.isoformat())
+    made = call(staff, "POST", "/orders", body)
+    assert made.status_code == 201, made.content
+    stored = WorkOrder.objects.get(pk=made.json()["id"]).received_at
+    assert timezone.localtime(stored).replace(tzinfo=None) == yesterday
+
+
+@given(
+    body=st.dictionaries(
+        st.sampled_from(
+            [
+                "category",
+                "description",
+                "title",
+                "building_id",
+                "grid_id",
+                "lat",
+                "long",
+                "channel",
+                "reporter_id",
+                "contact_phone",
+                "received_at",
+                "community_id",
+                "address",
+            ]
+        ),
+        st.one_of(
+            st.none(),
+            st.booleans(),
+            st.integers(min_value=-(2**80), max_value=2**80),
+            st.floats(allow_nan=True, allow_infinity=True),
+            st.text(max_size=300),
+            st.sampled_from(["property-noise", "\x00", "x" * 5000, "2026-13-45", "9999-12-31T23:59:59-14:00"]),
+            st.lists(st.integers(), max_size=3),
+        ),
+        max_size=8,
+    )
+)
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_any_filing_body_is_answered_never_a_500(w: SimpleNamespace, body: dict[str, Any]) -> None:
+    before = WorkOrder.objects.count()
+    response = call(client_for(w.resident_a1), "POST", "/orders", body)
+    if response.status_code >= 400:
+        assert response.json()["code"] and WorkOrder.objects.count() == before
+    else:
+        assert response.status_code == 201 and WorkOrder.objects.count() == before + 1
+
+
+@given(
+    step=st.sampled_from(["accept", "grade", "dispatch", "hold", "escalate", "note", "rate", "merge", "cancel"]),
+    body=st.one_of(
+        st.dictionaries(
+            st.sampled_from(["note", "reason", "severity", "factors", "assignees", "rating", "into", "public"]),
+            st.one_of(
+                st.none(),
+                st.integers(min_value=-(2**70), max_value=2**70),
+                st.text(max_size=50),
+                st.lists(
+                    st.dictionaries(st.sampled_from(["handler", "user_id", "unit_id"]), st.integers()), max_size=2
+                ),
+                st.dictionaries(st.sampled_from(["scale", "impact", "other"]), st.integers(-5, 5)),
+            ),
+            max_size=4,
+        ),
+        st.lists(st.integers(), max_size=2),
+        st.text(max_size=20),
+    ),
+)
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_any_step_body_is_answered_never_a_500(w: SimpleNamespace, step: str, body: Any) -> None:
+    order = file_order(w)
+    raw = json.dumps(body) if not isinstance(body, str) else body
+    response = call(client_for(w.staff_a), "POST", f"/orders/{order.pk}/{step}", raw)
+    if response.status_code >= 400:
+        assert response.json()["code"]
+        assert list(OrderEvent.objects.filter(order=order).values_list("action", flat=True)) == ["receive"]
