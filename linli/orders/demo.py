@@ -224,7 +224,8 @@ class _Builder:
         filed: dict[int, WorkOrder] = {}
         for index in reversed(range(count)):  # oldest first: numbers follow the order requests came in
             # spread over 90 days, newest first; the overdue ones are old enough to have missed their deadline
-            days_ago = 1 + index * 88 / max(count - 1, 1)
+            # the newest sixteen over the last three weeks (where the open ones sit), the rest back to three months
+            days_ago = 1 + index * 1.4 if index <= 15 else 22 + (index - 15) * 68 / max(count - 16, 1)
             fate = fates.get(index, "closed")
             if fate == "overdue":
                 days_ago = max(days_ago, 24)

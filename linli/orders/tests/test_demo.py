@@ -47,6 +47,8 @@ def test_orders_demo_builds_once_with_every_state() -> None:
     assert orders.filter(status=Status.REOPENED).count() == 2
     merged = orders.get(status=Status.MERGED)
     assert merged.merged_into is not None and merged.merged_into.status == Status.CLOSED
+    for community in Community.objects.filter(street__code=demo.STREET_CODE):
+        assert selectors.figures(WorkOrder.objects.filter(community=community)).overdue == 2, community
     resident = demo.demo_resident_person()
     assert orders.filter(reporter=resident).count() == 4
     # numbers follow the time received
