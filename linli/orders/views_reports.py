@@ -90,6 +90,8 @@ def stats(request: HttpRequest) -> HttpResponse:
                 (_("By channel"), _("Channel"), _table(data.by_channel)),
             ],
             "may_export": can(actor, "order.export", community),
+            "may_import": can(actor, "order.import", community),
+            "may_catalogue": can(actor, "order.catalogue", community),
             "street_id": community.street_id if can(actor, "order.stats", community.street) else None,
         },
         status=status,
