@@ -60,9 +60,14 @@ def _table(rows: list[reports.Row]) -> list[dict[str, Any]]:
 
 
 def _period(request: HttpRequest) -> tuple[PeriodForm, reports.Period, int]:
-    form = PeriodForm(request.GET if set(PeriodForm.base_fields) & set(request.GET) else None)
-    period = form.period()
-    return form, period, 400 if form.is_bound and not form.is_valid() else 200
+    """The months asked for (a bad month: the default period, the form's errors, status 400)."""
+    asked = PeriodForm(request.GET if set(PeriodForm.base_fields) & set(request.GET) else None)
+    period = asked.period()
+    if asked.is_bound and not asked.is_valid():
+        return asked, period, 400
+    # show the months in use in the pickers, also when they came from the default
+    shown = PeriodForm(initial={"since": period.first.strftime("%Y-%m"), "until": period.last.strftime("%Y-%m")})
+    return shown, period, 200
 
 
 @login_required
