@@ -408,6 +408,8 @@ def order_create(
     extra = _text(intake_note, field_name="intake_note", max_length=MAX_TEXT)
     title = _text(data.title, field_name="title", max_length=MAX_TITLE) or description[:40]
     received_at = data.received_at or timezone.now()
+    if timezone.is_naive(received_at):
+        received_at = timezone.make_aware(received_at, tz())  # a spreadsheet's time is the community's local time
     if received_at > timezone.now() + timedelta(minutes=5):
         raise Invalid(_("The time received lies in the future."), field="received_at")
     order = WorkOrder(

@@ -343,3 +343,17 @@ def test_figures_per_community(w: SimpleNamespace) -> None:
     f = selectors.figures(WorkOrder.objects.filter(community=w.A))
     assert (f.received, f.completed, f.completion_rate, f.satisfaction_rate) == (2, 1, 50.0, 100.0)
     assert f.mean_hours_to_close is not None and f.mean_hours_to_close < 1
+
+
+def test_a_naive_time_received_is_read_as_local_time(w: SimpleNamespace) -> None:
+    from datetime import datetime
+
+    naive = datetime(2026, 11, 2, 9, 30)  # what a spreadsheet cell or a script gives
+    order = services.order_create(
+        actor=a(w.staff_a),
+        community=w.A,
+        data=OrderInput(category="other", description="来电反映", received_at=naive),
+        channel="hotline",
+    ).order
+    local = timezone.localtime(order.received_at)
+    assert (local.date().isoformat(), local.hour, local.minute) == ("2026-11-02", 9, 30)
