@@ -188,7 +188,7 @@ class _Builder:
         ):
             unit = PartnerUnit.objects.filter(community=self.community, name=name).first()
             units[key] = unit or org_services.partner_create(
-                actor=self.admin, community=self.community, name=name, kind=kind
+                actor=self.admin, community=self.community, name=name, kind=kind, contact_name=self._contact()
             )
         return units
 
@@ -279,6 +279,10 @@ class _Builder:
             channel=channel,
             open311_client=self.client if channel == "open311" else None,
         ).order
+
+    def _contact(self) -> str:
+        """An invented contact person, from the demo's own name pools."""
+        return self.rng.choice(demo.SURNAMES[:40]) + self.rng.choice(sorted(demo.GIVEN_ALL))
 
     def _caller(self) -> str:
         return self.rng.choice(demo.SURNAMES[:40]) + self.rng.choice(("先生", "女士", "阿姨", "大爷"))
