@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 from django.utils import timezone, translation
-from django.utils.translation import gettext
+from django.utils.translation import gettext, override
 from openpyxl import load_workbook
 
 from linli.common.testing import client_for, make_world
@@ -157,7 +157,9 @@ def test_stats_page(w: SimpleNamespace) -> None:
     page = client.get(f"/orders/stats/?{query}")
     assert page.status_code == 200
     text = page.content.decode()
-    assert "共受理 4 件" in text or "4 requests taken, 3 completed" in text
+    with override("zh-hans"):
+        headline = gettext("%(received)s requests taken, %(completed)s completed.") % {"received": 4, "completed": 3}
+    assert headline in text and headline.startswith("已接收 4 条")
     assert "75%" in text and "50%" in text and "第二网格" in text
     bad = client.get(f"/orders/stats/?community={w.A.pk}&since={w.m2:%Y-%m}&until={w.m1:%Y-%m}")
     assert bad.status_code == 400

@@ -14,7 +14,8 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import override
+from django.utils.translation import gettext, override
+from django.utils.translation import gettext_lazy as _lazy
 from PIL import Image
 
 from linli.common.images import PhotoInvalid
@@ -36,7 +37,7 @@ def w(world: SimpleNamespace) -> SimpleNamespace:
 def shows(response: Any, message: object) -> bool:
     """The page carries `message` as the (zh-hans) visitor reads it."""
     with override("zh-hans"):
-        text = str(message)
+        text = gettext(str(message))  # a lazy string or an English msgid, as the zh-hans reader sees it
     body = response.content.decode()
     return text in body or html.escape(text) in body
 
@@ -114,7 +115,7 @@ def test_without_the_qr_code_the_resident_chooses_a_building_and_the_channel_is_
         ({"contact_phone": "call me maybe"}, "Write the phone number with digits only."),
         ({"building": "B"}, PlaceOutside.default_message),  # replaced below by bB1's id
         ({"photos": "fake"}, PhotoInvalid.default_message),
-        ({"photos": "four"}, "At most 3 photos, please."),
+        ({"photos": "four"}, _lazy("At most %(n)s photos, please.") % {"n": 3}),
     ],
     ids=["unknown-category", "no-category", "no-text", "bad-phone", "other-community", "fake-image", "four-photos"],
 )
