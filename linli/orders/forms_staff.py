@@ -121,11 +121,21 @@ class IntakeForm(forms.Form):
     contact_phone = forms.CharField(label=_("Caller's phone"), max_length=20, required=False)
     photos = PhotosField(label=_("Photos"))
 
-    def __init__(self, data: Any = None, files: Any = None, *, categories: Any, buildings: Any, grids: Any) -> None:
+    def __init__(
+        self,
+        data: Any = None,
+        files: Any = None,
+        *,
+        categories: Any,
+        buildings: Any,
+        grids: Any,
+        channel: str = Channel.HOTLINE,
+    ) -> None:
         super().__init__(data, files)
         if data is None:
             self.initial.setdefault("idempotency_key", new_key())
-            self.initial.setdefault("channel", Channel.HOTLINE)
+            known = {value for value, _label in INTAKE_CHANNELS}
+            self.initial.setdefault("channel", channel if channel in known else Channel.HOTLINE)
         self.fields["category"].choices = [("", "—"), *((c.code, c.name) for c in categories)]  # type: ignore[attr-defined]
         self.fields["building"].choices = [("", "—"), *((b.pk, str(b)) for b in buildings)]  # type: ignore[attr-defined]
         self.fields["grid"].choices = [("", "—"), *((g.pk, g.name) for g in grids)]  # type: ignore[attr-defined]

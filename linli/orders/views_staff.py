@@ -427,7 +427,7 @@ def intake(request: HttpRequest) -> HttpResponse:
     actor = get_actor(request)
     community = pages.community_of(request, actor)
     _require_worker(actor, "order.report")
-    options = {
+    options: dict[str, Any] = {
         "categories": selectors.categories(community),
         "buildings": org_selectors.buildings(actor, community=community).order_by("grid__number", "name"),
         "grids": org_selectors.grids(actor, community=community).order_by("number"),
@@ -460,7 +460,7 @@ def intake(request: HttpRequest) -> HttpResponse:
                 return redirect(f"{reverse('orders:intake')}?community={community.pk}")
         status = 400
     else:
-        form = IntakeForm(**options)
+        form = IntakeForm(channel=request.GET.get("channel", ""), **options)  # ?channel=patrol from the task list
         status = 200
     return render(request, "orders/s_intake.html", {**pages.picker(actor, community), "form": form}, status=status)
 

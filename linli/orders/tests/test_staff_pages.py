@@ -5,6 +5,7 @@ and that a refused step changes nothing."""
 from __future__ import annotations
 
 import io
+import re
 from datetime import timedelta
 from types import SimpleNamespace
 from typing import Any
@@ -416,3 +417,12 @@ def test_escalations_for_the_street_and_for_staff(w: SimpleNamespace) -> None:
     assert client_for(w.grid_chief_a1).get(url).status_code == 403
     assert client_for(w.auditor_a).get(url).status_code == 403
     assert client_for(w.resident_a1).get(url).status_code == 403
+
+
+def test_the_task_list_leads_a_grid_worker_to_a_patrol_report(w: SimpleNamespace) -> None:
+    client = client_for(w.grid_worker_a1)
+    tasks = client.get(reverse("orders:tasks")).content.decode()
+    assert f"{reverse('orders:intake')}?channel=patrol" in tasks
+    form = client.get(reverse("orders:intake") + "?channel=patrol").content.decode()
+    checked = re.findall(r'<input type="radio" name="channel" value="(\w+)"[^>]*\bchecked\b', form)
+    assert checked == ["patrol"]
