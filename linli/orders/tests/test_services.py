@@ -357,3 +357,21 @@ def test_a_naive_time_received_is_read_as_local_time(w: SimpleNamespace) -> None
     ).order
     local = timezone.localtime(order.received_at)
     assert (local.date().isoformat(), local.hour, local.minute) == ("2026-11-02", 9, 30)
+
+
+def test_an_oversized_photo_is_refused_and_nothing_is_filed(w: SimpleNamespace, settings: object) -> None:
+    settings.LINLI_PHOTO_MAX_BYTES = 1024  # type: ignore[attr-defined]
+    big = io.BytesIO()
+    Image.effect_noise((300, 300), 80).convert("RGB").save(big, "JPEG", quality=95)
+    assert big.tell() > 1024
+    big.seek(0)
+    with pytest.raises(DomainError) as caught:
+        services.order_create(
+            actor=a(w.resident_a1),
+            community=w.A,
+            data=OrderInput(category="other", description="楼道灯坏了", building_id=w.bA1.pk),
+            channel="qr",
+            photos=[big],
+        )
+    assert code_of(caught) == "photo_too_large" and caught.value.field == "photo"
+    assert not WorkOrder.objects.exists()
