@@ -49,6 +49,7 @@ from linli.orders.schemas import (
     OrderFilterIn,
     OrderIn,
     OrdersOut,
+    PublishIn,
     RateIn,
     ReasonIn,
     ResolveIn,
@@ -259,6 +260,7 @@ _STEPS: dict[str, str] = {
     "merge": "order.triage",
     "cancel": "order.triage",
     "credit": "order.triage",
+    "publish": "order.triage",
 }
 
 
@@ -596,6 +598,19 @@ def note_order(request: HttpRequest, order_id: Id, idempotency_key: IdempotencyK
         lambda act, order: services.order_note(
             actor=act, order=order, note=data.note, public=data.public, photos=photos
         ),
+    )
+
+
+@_step_route("publish", "Show the request on the public echo wall, or keep it off")
+def publish_order(
+    request: HttpRequest, order_id: Id, payload: PublishIn, idempotency_key: IdempotencyKey = None
+) -> dict[str, Any]:
+    return _step(
+        request,
+        order_id,
+        idempotency_key,
+        {"publish"},
+        lambda act, order: services.order_publish(actor=act, order=order, shown=payload.shown, note=payload.note),
     )
 
 

@@ -116,6 +116,7 @@ TRANSITIONS: dict[str, tuple[frozenset[str], str | None]] = {
     "merge": (frozenset(OPEN_STATUSES), S.MERGED),
     "cancel": (frozenset({S.RECEIVED, S.ACCEPTED}), S.CANCELLED),
     "credit": (frozenset(DONE_STATUSES), None),
+    "publish": (frozenset(set(S) - {S.MERGED, S.CANCELLED}), None),  # shown on the echo wall or not
 }
 
 

@@ -176,6 +176,13 @@ class NoteOnlyForm(forms.Form):
     note = _text(_("Note (optional)"), required=False)
 
 
+class PublishForm(forms.Form):
+    """Show the request on the public echo wall, or keep it off."""
+
+    shown = forms.BooleanField(label=_("Show on the echo wall (names and phones masked)"), required=False)
+    note = _text(_("Note (optional)"), required=False)
+
+
 class ReasonForm(forms.Form):
     """hold, escalate, reopen, cancel: a reason is required (the service says so too)."""
 

@@ -289,6 +289,7 @@ class Action(models.TextChoices):
     MERGE = "merge", _("merged")
     CANCEL = "cancel", _("cancelled")
     CREDIT = "credit", _("points credited")
+    PUBLISH = "publish", _("echo wall changed")
 
 
 class OrderEvent(models.Model):

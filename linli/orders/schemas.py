@@ -148,6 +148,11 @@ class NoteIn(InputSchema):
     public: bool = Field(False, description="shown to the resident; internal otherwise")
 
 
+class PublishIn(InputSchema):
+    shown: bool = Field(..., description="true: on the public echo wall (masked); false: kept off it")
+    note: Note = ""
+
+
 class ReasonIn(InputSchema):
     reason: Reason
 

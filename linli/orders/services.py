@@ -868,6 +868,27 @@ def order_cancel(*, actor: Actor, order: WorkOrder, reason: str) -> WorkOrder:
     return order
 
 
+@transaction.atomic
+def order_publish(*, actor: Actor, order: WorkOrder, shown: bool, note: str = "") -> WorkOrder:
+    """Show a request on the echo wall, or keep it off (a family matter, a name in the text): staff decide."""
+    order = _locked(order)
+    _require(actor, "order.triage", order)
+    domain.next_status(order.status, "publish")
+    if order.on_echo_wall != shown:
+        order.on_echo_wall = shown
+        order.save(update_fields=["on_echo_wall", "updated_at"])
+        _event(
+            order,
+            actor=actor,
+            action=Action.PUBLISH,
+            from_status=order.status,
+            note=_text(note, field_name="note", max_length=MAX_TEXT),
+            public=False,
+            shown=shown,
+        )
+    return order
+
+
 # --- points for who solved it --------------------------------------------------------------------------------------
 @transaction.atomic
 def order_credit(
@@ -999,6 +1020,7 @@ __all__ = [
     "order_hold",
     "order_merge",
     "order_note",
+    "order_publish",
     "order_rate",
     "order_reopen",
     "order_resolve",

@@ -38,6 +38,7 @@ from linli.orders.forms_staff import (
     MergeForm,
     NoteForm,
     NoteOnlyForm,
+    PublishForm,
     RateForm,
     ReasonForm,
     ResolveForm,
@@ -188,6 +189,7 @@ def _acts() -> dict[str, Act]:
         "merge": Act("order.triage", "merge", _("Merge a duplicate"), _("Merge"), MergeForm),
         "cancel": Act("order.triage", "cancel", _("Cancel"), _("Cancel the request"), ReasonForm),
         "credit": Act("order.triage", "credit", _("Credit a volunteer with points"), _("Credit"), CreditForm),
+        "publish": Act("order.triage", "publish", _("Echo wall"), _("Save"), PublishForm),
     }
 
 
@@ -211,6 +213,8 @@ def _form_for(name: str, act: Act, order: WorkOrder, actor: Actor, data: Any = N
         kwargs["candidates"] = [(c.value, c.label) for c in dispatch_candidates(actor, order.community)]
     elif name == "credit":
         kwargs["rules"] = _rules(order.community)
+    if name == "publish" and data is None:
+        kwargs["initial"] = {"shown": order.on_echo_wall}
     if name == "grade" and data is None:
         kwargs["initial"] = {
             "severity": order.severity or order.factors.get("suggested") or None,
@@ -381,6 +385,9 @@ def _run(name: str, actor: Actor, order: WorkOrder, form: forms.Form, request: H
         return done, _("Merged into %(n)s.") % {"n": into.number}
     if name == "cancel":
         return services.order_cancel(actor=actor, order=order, reason=d["reason"]), _("Cancelled.")
+    if name == "publish":
+        done = services.order_publish(actor=actor, order=order, shown=d["shown"], note=d["note"])
+        return done, _("Shown on the echo wall.") if done.on_echo_wall else _("Kept off the echo wall.")
     if name == "credit":
         person = _one_person(actor, order.community, d["person"], "person")
         services.order_credit(actor=actor, order=order, person=person, rule_id=d["rule"], minutes=d["minutes"])

@@ -69,6 +69,7 @@ MATRIX: dict[Op, dict[str, bool]] = {
     ("POST", "/orders/{order_id}/merge"): TRIAGE,
     ("POST", "/orders/{order_id}/cancel"): CANCEL,
     ("POST", "/orders/{order_id}/credit"): TRIAGE,  # for pA1b (bA1) under the mediation rule
+    ("POST", "/orders/{order_id}/publish"): TRIAGE,
 }
 
 
@@ -166,6 +167,7 @@ REQUESTS: dict[Op, Request] = {
     ("POST", "/orders/{order_id}/start"): lambda w: (f"/orders/{dispatched(w).pk}/start", {}),
     ("POST", "/orders/{order_id}/note"): lambda w: (f"/orders/{dispatched(w).pk}/note", {"note": "已联系物业"}),
     ("POST", "/orders/{order_id}/hold"): lambda w: (f"/orders/{accepted(w).pk}/hold", {"reason": "等配件"}),
+    ("POST", "/orders/{order_id}/publish"): lambda w: (f"/orders/{accepted(w).pk}/publish", {"shown": False}),
     ("POST", "/orders/{order_id}/resume"): lambda w: (f"/orders/{on_hold(w).pk}/resume", {}),
     ("POST", "/orders/{order_id}/escalate"): lambda w: (f"/orders/{accepted(w).pk}/escalate", {"reason": "需街道协调"}),
     ("POST", "/orders/{order_id}/resolve"): lambda w: (

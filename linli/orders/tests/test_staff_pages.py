@@ -426,3 +426,18 @@ def test_the_task_list_leads_a_grid_worker_to_a_patrol_report(w: SimpleNamespace
     form = client.get(reverse("orders:intake") + "?channel=patrol").content.decode()
     checked = re.findall(r'<input type="radio" name="channel" value="(\w+)"[^>]*\bchecked\b', form)
     assert checked == ["patrol"]
+
+
+def test_staff_keep_a_request_off_the_echo_wall(w: SimpleNamespace) -> None:
+    order = resolved(w, file_order(w, description="家里的私事，请不要公开"))
+    wall = reverse("orders:echo_wall", args=[w.A.code])
+    assert "家里的私事" in Client().get(wall).content.decode()
+    assert act(client_for(w.staff_a), order, "publish", {"note": "涉及家庭隐私"}).status_code == 302  # box unticked
+    assert fresh(order).on_echo_wall is False
+    assert "家里的私事" not in Client().get(wall).content.decode()
+    assert fresh(order).events.filter(action="publish", is_public=False).count() == 1
+    # a handler cannot decide it, and the resident's timeline never shows it
+    assert act(client_for(w.steward_a1), order, "publish", {"shown": "on"}).status_code == 403
+    assert fresh(order).on_echo_wall is False
+    assert act(client_for(w.staff_a), order, "publish", {"shown": "on"}).status_code == 302
+    assert fresh(order).on_echo_wall is True
