@@ -26,7 +26,7 @@ from django.core.exceptions import RequestDataTooBig
 from django.db.models import Model, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext_lazy as _
-from ninja import Field, NinjaAPI, Schema
+from ninja import Field, Header, NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security import HttpBearer
 from ninja.security.apikey import APIKeyCookie
@@ -281,6 +281,17 @@ def paginate(qs: QuerySet[M], page: PageIn) -> dict[str, Any]:
 
 
 MAX_HEADER_KEY = 100
+
+
+# The header every write operation declares; `idempotency_key()` reads and checks it.
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        None,
+        alias="Idempotency-Key",
+        description="required on writes: the same key again returns the first result instead of acting twice",
+    ),
+]
 
 
 def idempotency_key(request: HttpRequest, header: str | None) -> str:

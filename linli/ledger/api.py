@@ -12,13 +12,13 @@ People outside the actor's scope are 404; readers in scope who may not write get
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
-from ninja import Header, Query, Router, Status
+from ninja import Query, Router, Status
 
-from linli.common.api import Id, actor, idempotency_key, responses
+from linli.common.api import Id, IdempotencyKey, actor, idempotency_key, responses
 from linli.common.errors import Invalid, NotFound
 from linli.ledger import adjustments, selectors, services
 from linli.ledger import selectors_staff as reads
@@ -42,15 +42,6 @@ from linli.org.access import Actor, require, require_any, scoped
 from linli.org.models import Community, Person
 
 router = Router(tags=["ledger"])
-
-IdempotencyKey = Annotated[
-    str | None,
-    Header(
-        None,
-        alias="Idempotency-Key",
-        description="required on every write: the same key and body again returns the first result",
-    ),
-]
 
 
 # --- helpers ------------------------------------------------------------------------------------------------

@@ -21,17 +21,17 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable
-from typing import Annotated, Any, TypeVar
+from typing import Any, TypeVar
 
 import pydantic
 from django.core.files.uploadedfile import UploadedFile
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from ninja import Header, Query, Router, Status
+from ninja import Query, Router, Status
 from ninja.errors import ValidationError
 
-from linli.common.api import Id, PageIn, actor, idempotency_key, paginate, responses
+from linli.common.api import Id, IdempotencyKey, PageIn, actor, idempotency_key, paginate, responses
 from linli.common.errors import Conflict, Invalid, NotFound
 from linli.orders import domain, selectors, services
 from linli.orders.models import Assignment, OrderEvent, WorkOrder
@@ -64,14 +64,6 @@ from linli.org.models import Community, Person
 
 router = Router(tags=["work orders"])
 
-IdempotencyKey = Annotated[
-    str | None,
-    Header(
-        None,
-        alias="Idempotency-Key",
-        description="required on every write: the same key again returns the first result instead of acting twice",
-    ),
-]
 S = TypeVar("S", bound=pydantic.BaseModel)
 _idempotency = idempotency_key  # the handlers' `idempotency_key` parameter (the header) shadows the name
 

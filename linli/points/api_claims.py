@@ -18,17 +18,17 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from decimal import Decimal
-from typing import Annotated, Any, TypeVar
+from typing import Any, TypeVar
 
 import pydantic
 from django.core.files.uploadedfile import UploadedFile
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from ninja import Header, Query, Router, Status
+from ninja import Query, Router, Status
 from ninja.errors import ValidationError
 
-from linli.common.api import Id, PageIn, actor, idempotency_key, paginate, responses
+from linli.common.api import Id, IdempotencyKey, PageIn, actor, idempotency_key, paginate, responses
 from linli.common.errors import Forbidden, Invalid, NotFound
 from linli.org import selectors as org_selectors
 from linli.org.access import PERMISSIONS, Actor, can, require, require_any
@@ -51,10 +51,6 @@ from linli.points.services import ClaimInput
 
 router = Router(tags=["points"])
 
-IdempotencyKey = Annotated[
-    str | None,
-    Header(None, alias="Idempotency-Key", description="required to create a claim: a retry returns the first one"),
-]
 S = TypeVar("S", bound=pydantic.BaseModel)
 
 

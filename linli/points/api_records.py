@@ -14,13 +14,13 @@ oneself: 403 own_certificate). Objects outside the caller's scope are 404. The p
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Annotated, Any
+from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
-from ninja import Header, Query, Router, Status
+from ninja import Query, Router, Status
 
-from linli.common.api import Id, actor, idempotency_key, responses
+from linli.common.api import Id, IdempotencyKey, actor, idempotency_key, responses
 from linli.common.errors import Invalid, NotFound
 from linli.org import selectors as org_selectors
 from linli.org.access import Actor, can, require
@@ -48,11 +48,6 @@ from linli.points.schemas_records import (
 )
 
 router = Router(tags=["points"])
-
-IdempotencyKey = Annotated[
-    str | None,
-    Header(None, alias="Idempotency-Key", description="required to create: a retry returns the first result"),
-]
 
 
 _key = idempotency_key
