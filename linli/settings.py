@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "linli.ledger",
     "linli.points",
     "linli.orders",
+    "linli.market",
 ]
 
 MIDDLEWARE = [
@@ -210,3 +211,6 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
 }
+
+# The points market puts assessed donated items on its shelf (linli/points/market_port.py).
+LINLI_MARKET_PORT = "linli.market.ports.DonatedStock"

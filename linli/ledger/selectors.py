@@ -16,6 +16,12 @@ def person_balance(person_id: int) -> int:
     return int(found or 0)
 
 
+def merchant_balance(merchant_id: int) -> int:
+    """A merchant's points (what the alliance shop earned and has not spent); 0 without an account."""
+    found = Account.objects.filter(merchant_id=merchant_id).values_list("balance", flat=True).first()
+    return int(found or 0)
+
+
 def balance(account: Account) -> int:
     """Constrained accounts keep their balance on the row; issuance is derived from its rollup plus later transfers."""
     if account.constrained:

@@ -93,6 +93,13 @@ def system_account(community: Community | int, code: str) -> Account:
         return Account.objects.get(community_id=community_id, system_code=code)
 
 
+def account_lock(account: Account) -> int:
+    """Hold `account`'s row until the caller's transaction ends and return its balance: callers that check
+    something about an account's past before spending from it (the market's per-person limits) queue here, so two
+    concurrent requests of one payer cannot both pass the check. Call inside a transaction."""
+    return int(Account.objects.select_for_update().filter(pk=account.pk).values_list("balance", flat=True).get())
+
+
 # --- posting --------------------------------------------------------------------------------------------------------
 
 

@@ -104,11 +104,28 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "order.export": frozenset(STAFF | {R.AUDITOR}),
     "order.import": frozenset(STAFF),
     "order.catalogue": frozenset(STAFF),  # service categories, holidays, Open311 clients
+    # the points market (objects: the Community for the shelf and reports, a Person or Merchant paying, a Redemption,
+    # a Voucher; grid roles act on the shelf through works_in)
+    "market.view": frozenset(READERS | {R.MERCHANT_OPERATOR, R.RESIDENT}),  # the catalogue
+    "market.manage": frozenset(STAFF),  # products, prices, one-choice groups, settings
+    "market.report": frozenset(STAFF | {R.GRID_CHIEF, R.AUDITOR}),
+    "stock.view": frozenset(STAFF | GRID | {R.AUDITOR}),
+    "stock.manage": frozenset(STAFF),  # receipts and adjustments
+    "stock.count": frozenset(STAFF | GRID),  # stocktake (清点)
+    "redemption.view": frozenset(STAFF | GRID | {R.AUDITOR, R.MERCHANT_OPERATOR, R.RESIDENT}),
+    "redemption.counter": frozenset(STAFF | GRID),  # serve at the counter, hand over reservations, take returns
+    "redemption.reserve": frozenset({R.RESIDENT, R.MERCHANT_OPERATOR}),  # one's own (or one's shop's) on the phone
+    "redemption.cancel": frozenset(STAFF | GRID | {R.MERCHANT_OPERATOR, R.RESIDENT}),
+    "voucher.view": frozenset(STAFF | {R.AUDITOR, R.MERCHANT_OPERATOR, R.RESIDENT}),
+    "voucher.use": frozenset(STAFF | {R.MERCHANT_OPERATOR}),  # 核销: the provider's operator, or staff
+    "settlement.view": frozenset(STAFF | {R.AUDITOR, R.MERCHANT_OPERATOR}),
 }
 
 # Roles whose grants only cover *people-facing* reads for residents: a resident sees the org objects of their own
 # community (names of grids and buildings, teams, merchants) but no one else's personal data.
-RESIDENT_COMMUNITY_ACTIONS = frozenset({"org.view", "team.view", "merchant.view", "points.view", "order.report"})
+RESIDENT_COMMUNITY_ACTIONS = frozenset(
+    {"org.view", "team.view", "merchant.view", "points.view", "order.report", "market.view"}
+)
 
 
 @dataclass(frozen=True)
@@ -323,6 +340,19 @@ def can(actor: Actor, action: str, obj: Model) -> bool:
         if action in {"household.view"} and isinstance(obj, Household):
             return HouseholdMember.objects.filter(household=obj, person_id=actor.person_id).exists()
     return False
+
+
+def works_in(actor: Actor, action: str, community: Community) -> bool:
+    """For things a community runs in one place (its points market's shelf and stocktake): the action is allowed on
+    the community, or to a grid, building or merchant grant of a role that may do it inside that community (the grid
+    worker who counts the shelf)."""
+    if can(actor, action, community):
+        return True
+    allowed = PERMISSIONS.get(action, frozenset())
+    return actor.is_authenticated and any(
+        g.role in allowed and g.level in {"grid", "building", "merchant"} and g.community_id == community.pk
+        for g in actor.grants
+    )
 
 
 def require(actor: Actor, action: str, obj: Model, *, hide: bool = False) -> None:

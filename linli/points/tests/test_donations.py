@@ -44,7 +44,8 @@ class FakeMarket:
 
 
 @pytest.fixture(autouse=True)
-def no_market() -> Iterator[None]:
+def no_market(settings: Any) -> Iterator[None]:
+    settings.LINLI_MARKET_PORT = ""  # these tests install their own fake market, or none
     market_port.register(None)
     yield
     market_port.register(None)

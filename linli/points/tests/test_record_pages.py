@@ -27,7 +27,8 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(autouse=True)
-def no_market() -> Iterator[None]:
+def no_market(settings: Any) -> Iterator[None]:
+    settings.LINLI_MARKET_PORT = ""  # these tests install their own fake market, or none
     market_port.register(None)
     yield
     market_port.register(None)
