@@ -8,6 +8,7 @@ from ninja import NinjaAPI
 
 from linli.common.api import DEFAULT_AUTH, install_error_handlers
 from linli.ledger.api import router as ledger_router
+from linli.market.api import router as market_router
 from linli.orders.api import router as orders_router
 from linli.org.api import router as org_router
 from linli.points.api import router as points_router
@@ -30,3 +31,4 @@ api.add_router("/", org_router)
 api.add_router("/", ledger_router)
 api.add_router("/", points_router)
 api.add_router("/", orders_router)
+api.add_router("/", market_router)

@@ -11,6 +11,7 @@ urlpatterns = [
     path("ledger/", include("linli.ledger.urls")),
     path("points/", include("linli.points.urls")),
     path("orders/", include("linli.orders.urls")),
+    path("market/", include("linli.market.urls")),
     path("open311/v2/", include("linli.orders.urls_open311")),
     path("", include("linli.org.urls")),
 ]
