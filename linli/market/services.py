@@ -603,10 +603,12 @@ def _place(
             _move(actor, product, -line.quantity, MovementKind.REDEMPTION, "", redemption=redemption)
         if not product.issues_voucher:
             has_goods_to_fetch = True
-    settings = market_settings(community_id)
-    _issue_vouchers(
-        redemption, payer, [x for x in lines if products[x.product_id].issues_voucher], products, settings, now
-    )
+    voucher_lines = [x for x in lines if products[x.product_id].issues_voucher]
+    reserving = channel == Channel.PHONE and has_goods_to_fetch
+    settings = market_settings(community_id) if voucher_lines or reserving else None  # a plain sale needs none
+    if voucher_lines:
+        assert settings is not None
+        _issue_vouchers(redemption, payer, voucher_lines, products, settings, now)
     goods = sum(x.points for x in lines if not products[x.product_id].issues_voucher)
     held = total - goods
     legs = [
@@ -623,7 +625,8 @@ def _place(
     )
     redemption.total = total
     redemption.balance_after = transfers[-1].debit_balance_after
-    if channel == Channel.PHONE and has_goods_to_fetch:
+    if reserving:
+        assert settings is not None
         redemption.status = RedemptionStatus.RESERVED
         redemption.reserved_until = domain.end_of_day_after(timezone.localtime(now), settings.reservation_days)
     else:
@@ -665,8 +668,6 @@ def _issue_vouchers(
     settings: MarketSettings,
     now: datetime,
 ) -> list[Voucher]:
-    if not lines:
-        return []
     until = domain.end_of_day_after(timezone.localtime(now), settings.voucher_days)
     wanted = sum(x.quantity for x in lines)
     codes: set[str] = set()
