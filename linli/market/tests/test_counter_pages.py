@@ -43,7 +43,7 @@ def _balance(person: Any) -> int:
     return ledger_selectors.person_balance(person.pk)
 
 
-# --- step 1: who is served ---------------------------------------------------------------------------------------------
+# --- step 1: who is served --------------------------------------------------------------------------------------------
 def test_a_scanned_card_opens_the_residents_till(w: SimpleNamespace) -> None:
     card = cards.card_issue(actor=actor_for(w.staff_a), person=w.pA1b)
     client = client_for(w.staff_a)
@@ -100,7 +100,7 @@ def test_a_reservation_number_in_the_scan_box_goes_to_the_pickup(w: SimpleNamesp
     assert response.status_code == 302 and "q=2026-0042" in response["Location"]
 
 
-# --- the till --------------------------------------------------------------------------------------------------------
+# --- the till ---------------------------------------------------------------------------------------------------------
 def test_till_shows_balance_shelf_and_a_fresh_key(w: SimpleNamespace) -> None:
     client = client_for(w.staff_a)
     response = client.get(_till(w))
@@ -206,9 +206,7 @@ def test_not_enough_points_is_refused_inline(w: SimpleNamespace) -> None:
     ],
 )
 def test_bad_baskets_are_answered_inline_and_write_nothing(w: SimpleNamespace, body: dict[str, str]) -> None:
-    data = {
-        k.replace("RICE", str(w.rice.pk)).replace("TISSUES_B", str(w.tissuesB.pk)): v for k, v in body.items()
-    }
+    data = {k.replace("RICE", str(w.rice.pk)).replace("TISSUES_B", str(w.tissuesB.pk)): v for k, v in body.items()}
     r = client_for(w.staff_a).post(_till(w), {"key": "k", **data, "action": "confirm"})
     assert r.status_code == 400
     assert 'data-testid="till-errors"' in r.content.decode()
@@ -252,7 +250,7 @@ def test_a_merchant_spends_its_own_points(w: SimpleNamespace) -> None:
     assert client_for(w.grid_worker_a1).get(url).status_code == 404
 
 
-# --- receipt -------------------------------------------------------------------------------------------------------------
+# --- receipt ----------------------------------------------------------------------------------------------------------
 def test_receipt_shows_number_lines_balance_after_and_vouchers(w: SimpleNamespace) -> None:
     from linli.market import services
 
@@ -263,7 +261,7 @@ def test_receipt_shows_number_lines_balance_after_and_vouchers(w: SimpleNamespac
     r = client_for(w.staff_a).get(reverse("market:receipt", args=[redemption.pk]))
     html = r.content.decode()
     assert r.status_code == 200
-    assert redemption.number in html and "大米（5斤装）" in html and "大兴东路社区" in html
+    assert f">{redemption.number}<" in html and "大米（5斤装）" in html and "大兴东路社区" in html
     assert 'data-testid="balance-after">75<' in html  # 100 - 15 - 2×5
     assert html.count('data-testid="voucher"') == 2 and html.count("<svg") >= 2
     for voucher in Voucher.objects.all():
@@ -278,7 +276,7 @@ def test_receipt_of_another_grid_is_hidden(w: SimpleNamespace) -> None:
     assert client_for(w.grid_worker_a1).get(reverse("market:receipt", args=[redemption.pk])).status_code == 404
 
 
-# --- pick-up and cancel ------------------------------------------------------------------------------------------------
+# --- pick-up and cancel -----------------------------------------------------------------------------------------------
 def test_pickup_by_scanned_number_and_hand_over(w: SimpleNamespace) -> None:
     reserved = buy(w, w.pA1, (w.soy, 2), channel="phone")
     assert reserved.status == RedemptionStatus.RESERVED
@@ -306,9 +304,7 @@ def test_pickup_of_unknown_or_garbage_numbers(w: SimpleNamespace) -> None:
 def test_another_grids_reservation_is_not_found_at_pickup(w: SimpleNamespace) -> None:
     give_points(w, w.pA2, 50)
     reserved = buy(w, w.pA2, (w.soy, 1), user=w.staff_a)  # in A2: outside grid_worker_a1's grid
-    r = client_for(w.grid_worker_a1).get(
-        reverse("market:counter_pickup"), {"community": w.A.pk, "q": reserved.number}
-    )
+    r = client_for(w.grid_worker_a1).get(reverse("market:counter_pickup"), {"community": w.A.pk, "q": reserved.number})
     assert r.context["found"] is None
 
 
@@ -330,7 +326,7 @@ def test_cancel_needs_a_reason_and_then_returns_points_and_stock(w: SimpleNamesp
     assert r.status_code == 200 and Redemption.objects.get(pk=done.pk).status == RedemptionStatus.COMPLETED
 
 
-# --- returns -----------------------------------------------------------------------------------------------------------
+# --- returns ----------------------------------------------------------------------------------------------------------
 def test_return_part_of_a_basket(w: SimpleNamespace) -> None:
     redemption = buy(w, w.pA1, (w.rice, 2), (w.soy, 1))
     rice_line = redemption.lines.get(product=w.rice)
@@ -368,7 +364,7 @@ def test_return_with_nothing_chosen_is_refused(w: SimpleNamespace) -> None:
     assert r.status_code == 400 and _balance(w.pA1) == 85
 
 
-# --- history ---------------------------------------------------------------------------------------------------------------
+# --- history ----------------------------------------------------------------------------------------------------------
 def test_history_lists_todays_exchanges_with_masked_names(w: SimpleNamespace) -> None:
     give_points(w, w.pA2, 50)
     mine = buy(w, w.pA1, (w.soy, 1))
