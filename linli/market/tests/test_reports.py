@@ -201,3 +201,18 @@ def test_settlement_pages(w: SimpleNamespace) -> None:
     assert rows[1][2:] == ("理发一次", 5, "王*英")
     assert Product.objects.filter(pk=w.haircut.pk).exists()
     assert Voucher.objects.filter(status=VoucherStatus.USED).count() == 1
+
+
+def test_the_api_says_what_the_page_says(w: SimpleNamespace) -> None:
+    got = client_for(w.staff_a).get(f"/api/v1/market/reports/figures?community={w.A.pk}")
+    assert got.status_code == 200, got.content
+    body = got.json()
+    assert (body["items_redeemed"], body["points_spent"], body["services_used"], body["redemptions"]) == (7, 61, 1, 3)
+    assert (body["stock_value"], body["market_balance"], body["vouchers_balance"]) == (979, 56, 5)
+    assert len(body["months"]) == 12 and len(body["items"][0]["months"]) == 12
+    bad = client_for(w.staff_a).get(f"/api/v1/market/reports/figures?community={w.A.pk}&since=2026-6&until=2026-01")
+    assert bad.status_code == 400 and bad.json()["code"] == "period_order"
+    mine = client_for(w.merchant_op_a).get(f"/api/v1/market/reports/settlement?merchant={w.mA.pk}").json()
+    assert mine["used_total"] == {"count": 1, "points": 5} and mine["used"][0]["holder"] == "王*英"
+    summary = client_for(w.auditor_a).get(f"/api/v1/market/reports/settlements?community={w.A.pk}").json()
+    assert [(m["merchant"], m["open"]["count"]) for m in summary["merchants"]] == [("老街理发店", 1)]
