@@ -9,6 +9,7 @@ from ninja import NinjaAPI
 from linli.common.api import DEFAULT_AUTH, install_error_handlers
 from linli.ledger.api import router as ledger_router
 from linli.market.api import router as market_router
+from linli.market.api_reports import router as market_reports_router
 from linli.orders.api import router as orders_router
 from linli.org.api import router as org_router
 from linli.points.api import router as points_router
@@ -32,3 +33,4 @@ api.add_router("/", ledger_router)
 api.add_router("/", points_router)
 api.add_router("/", orders_router)
 api.add_router("/", market_router)
+api.add_router("/", market_reports_router)
