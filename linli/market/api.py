@@ -72,7 +72,7 @@ from linli.market.schemas import (
     VouchersOut,
 )
 from linli.org import selectors as org_selectors
-from linli.org.access import Actor, can, works_in
+from linli.org.access import Actor, can, require_any, works_in
 from linli.org.domain import mask_name
 from linli.org.models import Community, Merchant, PartnerUnit, Person
 
@@ -578,6 +578,7 @@ def create_redemption(
 )
 def list_redemptions(request: HttpRequest, filters: Query[RedemptionFilterIn]) -> dict[str, Any]:
     act = actor(request)
+    require_any(act, "redemption.view")  # a building steward has no redemptions to read: 403, not an empty list
     if filters.since and filters.until and filters.since > filters.until:
         raise Invalid(_("The start date lies after the end date."), code="date_range", field="since")
     community = _community(act, filters.community) if filters.community is not None else None
@@ -658,6 +659,7 @@ def return_redemption(
 )
 def list_vouchers(request: HttpRequest, filters: Query[VoucherFilterIn]) -> dict[str, Any]:
     act = actor(request)
+    require_any(act, "voucher.view")
     merchant = org_selectors.get_visible(act, Merchant, filters.merchant) if filters.merchant is not None else None
     found = paginate(selectors.vouchers(act, merchant=merchant, status=filters.status or ""), filters)
     names = _Names(act)
