@@ -93,6 +93,7 @@ def shelf(
         .exclude(merchant__is_active=False)
         .exclude(partner__is_active=False)
         .select_related("merchant", "partner", "choice_group", "photo")
+        .defer("photo__data")  # the page links to the photo; its bytes stay in the database
     )
     if q:
         qs = qs.filter(Q(name__icontains=q) | Q(category__icontains=q) | Q(merchant__name__icontains=q))
