@@ -125,7 +125,7 @@ def _product_id(raw: Any) -> int | None:
 
 
 def read_basket(data: Mapping[str, Any], shelf: Iterable[Product]) -> Basket:
-    """The basket posted with the till form, after the button that was pressed (add / inc / dec / remove)."""
+    """The basket posted with the till form, after the button that was pressed (add / inc / dec / drop)."""
     on_shelf = {p.pk: p for p in shelf}
     basket = Basket()
     asked: dict[int, int] = {}
@@ -144,7 +144,7 @@ def read_basket(data: Mapping[str, Any], shelf: Iterable[Product]) -> Basket:
             bad = True
             quantity = 1  # keep the line so the person can correct it; confirming is refused below
         asked[pid] = quantity
-    steps: tuple[tuple[str, int | None], ...] = (("add", 1), ("inc", 1), ("dec", -1), ("remove", None))
+    steps: tuple[tuple[str, int | None], ...] = (("add", 1), ("inc", 1), ("dec", -1), ("drop", None))
     for button, step in steps:
         if button not in data:
             continue

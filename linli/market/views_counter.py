@@ -119,7 +119,7 @@ def _till(request: HttpRequest, actor: Actor, payer: Payer) -> HttpResponse:
     if request.method == "POST":
         key = (request.POST.get("key") or "").strip()[:64] or new_key()
         basket = read_basket(request.POST, shelf)
-        if request.POST.get("action") == "confirm":
+        if request.POST.get("do") == "confirm":
             if basket.errors:
                 status = 400
             elif not basket.lines:

@@ -122,9 +122,9 @@ def test_buttons_build_the_basket_without_javascript(w: SimpleNamespace) -> None
     assert r.context["basket"].quantities == {w.rice.pk: 2, w.soy.pk: 1} and r.context["after"] == 100 - 33
     r = client.post(url, {"key": "k", f"qty_{w.rice.pk}": "2", f"qty_{w.soy.pk}": "1", "dec": w.rice.pk})
     assert r.context["basket"].quantities == {w.rice.pk: 1, w.soy.pk: 1}
-    r = client.post(url, {"key": "k", f"qty_{w.rice.pk}": "1", f"qty_{w.soy.pk}": "1", "remove": w.soy.pk})
+    r = client.post(url, {"key": "k", f"qty_{w.rice.pk}": "1", f"qty_{w.soy.pk}": "1", "drop": w.soy.pk})
     assert r.context["basket"].quantities == {w.rice.pk: 1}
-    r = client.post(url, {"key": "k", f"qty_{w.rice.pk}": "7", "action": "update"})
+    r = client.post(url, {"key": "k", f"qty_{w.rice.pk}": "7", "do": "update"})
     assert r.context["total"] == 105 and r.context["short"]
     assert 'data-testid="short"' in r.content.decode()
     assert not Redemption.objects.exists()
@@ -140,7 +140,7 @@ def test_confirm_twice_with_the_same_key_makes_one_redemption(w: SimpleNamespace
     client = client_for(w.staff_a)
     url = _till(w)
     key = _key(client, url)
-    body = {"key": key, f"qty_{w.rice.pk}": "2", f"qty_{w.soy.pk}": "1", "action": "confirm"}
+    body = {"key": key, f"qty_{w.rice.pk}": "2", f"qty_{w.soy.pk}": "1", "do": "confirm"}
     first = client.post(url, body)
     second = client.post(url, body)
     assert first.status_code == second.status_code == 302
@@ -159,8 +159,8 @@ def test_confirm_twice_with_the_same_key_makes_one_redemption(w: SimpleNamespace
 def test_the_same_key_with_another_basket_is_refused_inline(w: SimpleNamespace) -> None:
     client = client_for(w.staff_a)
     url = _till(w)
-    client.post(url, {"key": "once", f"qty_{w.soy.pk}": "1", "action": "confirm"})
-    r = client.post(url, {"key": "once", f"qty_{w.soy.pk}": "2", "action": "confirm"})
+    client.post(url, {"key": "once", f"qty_{w.soy.pk}": "1", "do": "confirm"})
+    r = client.post(url, {"key": "once", f"qty_{w.soy.pk}": "2", "do": "confirm"})
     assert r.status_code == 409 and r.context["key"] != "once"
     assert r.context["basket"].quantities == {w.soy.pk: 2}
     assert Redemption.objects.count() == 1
@@ -170,7 +170,7 @@ def test_out_of_stock_is_shown_with_what_is_left_and_nothing_is_written(w: Simpl
     give_points(w, w.pA1, 1000)
     before = (_balance(w.pA1), StockMovement.objects.count())
     r = client_for(w.staff_a).post(
-        _till(w), {"key": "k", f"qty_{w.oil.pk}": "11", f"qty_{w.soy.pk}": "1", "action": "confirm"}
+        _till(w), {"key": "k", f"qty_{w.oil.pk}": "11", f"qty_{w.soy.pk}": "1", "do": "confirm"}
     )
     assert r.status_code == 409
     html = r.content.decode()
@@ -182,7 +182,7 @@ def test_out_of_stock_is_shown_with_what_is_left_and_nothing_is_written(w: Simpl
 
 
 def test_not_enough_points_is_refused_inline(w: SimpleNamespace) -> None:
-    r = client_for(w.staff_a).post(_till(w), {"key": "k", f"qty_{w.oil.pk}": "3", "action": "confirm"})
+    r = client_for(w.staff_a).post(_till(w), {"key": "k", f"qty_{w.oil.pk}": "3", "do": "confirm"})
     assert r.status_code == 409 and "100" in " ".join(r.context["errors"])
     assert not Redemption.objects.exists() and _stock(w.oil) == 10
 
@@ -207,7 +207,7 @@ def test_not_enough_points_is_refused_inline(w: SimpleNamespace) -> None:
 )
 def test_bad_baskets_are_answered_inline_and_write_nothing(w: SimpleNamespace, body: dict[str, str]) -> None:
     data = {k.replace("RICE", str(w.rice.pk)).replace("TISSUES_B", str(w.tissuesB.pk)): v for k, v in body.items()}
-    r = client_for(w.staff_a).post(_till(w), {"key": "k", **data, "action": "confirm"})
+    r = client_for(w.staff_a).post(_till(w), {"key": "k", **data, "do": "confirm"})
     assert r.status_code == 400
     assert 'data-testid="till-errors"' in r.content.decode()
     assert not Redemption.objects.exists() and _stock(w.rice) == 20 and _balance(w.pA1) == 100
@@ -223,9 +223,9 @@ def test_grid_worker_serves_their_grid_only(w: SimpleNamespace) -> None:
     client = client_for(w.grid_worker_a1)
     assert client.get(_till(w)).status_code == 200
     assert client.get(_till(w, w.pA2)).status_code == 404
-    r = client.post(_till(w, w.pA2), {"key": "k", f"qty_{w.soy.pk}": "1", "action": "confirm"})
+    r = client.post(_till(w, w.pA2), {"key": "k", f"qty_{w.soy.pk}": "1", "do": "confirm"})
     assert r.status_code == 404 and not Redemption.objects.exists()
-    r = client.post(_till(w), {"key": "k", f"qty_{w.soy.pk}": "1", "action": "confirm"})
+    r = client.post(_till(w), {"key": "k", f"qty_{w.soy.pk}": "1", "do": "confirm"})
     assert r.status_code == 302 and Redemption.objects.get().actor == w.grid_worker_a1
 
 
@@ -243,7 +243,7 @@ def test_a_merchant_spends_its_own_points(w: SimpleNamespace) -> None:
     )
     client = client_for(w.staff_a)
     url = reverse("market:counter_till_merchant", args=[w.mA.pk])
-    r = client.post(url, {"key": "mk", f"qty_{w.soy.pk}": "2", "action": "confirm"})
+    r = client.post(url, {"key": "mk", f"qty_{w.soy.pk}": "2", "do": "confirm"})
     assert r.status_code == 302
     assert Redemption.objects.get().merchant == w.mA and Redemption.objects.get().balance_after == 14
     # a grid worker does not serve merchants
