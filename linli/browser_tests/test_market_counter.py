@@ -90,11 +90,13 @@ def test_an_elder_with_exactly_15_points_buys_a_bag_of_rice(
     assert page.evaluate("document.activeElement.name") == "q"
 
     # the till on a phone: nothing wider than the screen
+    give_points(w, w.pA1, 100)
     phone = new_page(width=375, height=812)
     sign_in(phone, live_server, w.staff_a.phone, PASSWORD)
     phone.goto(f"{live_server.url}/market/counter/people/{w.pA1.pk}/")
     phone.click(f"[data-testid=add-{w.soy.pk}]")
     phone.wait_for_selector(f"[data-testid=line-{w.soy.pk}]")
+    assert "138****0001" in phone.locator("[data-testid=payer]").inner_text()  # the queue behind sees no number
     assert phone.evaluate("document.documentElement.scrollWidth") <= 375
     _shot(phone, "6_phone")
     assert not request.node.page_errors

@@ -59,10 +59,6 @@ def _counter_url(community_id: int) -> str:
     return f"{reverse('market:counter')}?community={community_id}"
 
 
-def _phone(actor: Actor, person: Person) -> str:
-    return org_selectors.phones_for(actor, [person])[person.pk] if person.phone else ""
-
-
 def _is_htmx(request: HttpRequest) -> bool:
     return request.headers.get("HX-Request") == "true"
 
@@ -153,7 +149,7 @@ def _till(request: HttpRequest, actor: Actor, payer: Payer) -> HttpResponse:
         "community": community,
         "payer": payer,
         "is_person": isinstance(payer, Person),
-        "phone": _phone(actor, payer) if isinstance(payer, Person) else "",
+        "phone": mask_phone(payer.phone) if isinstance(payer, Person) else "",  # a counter is seen by the queue
         "balance": view.balance,
         "reservations": view.open_reservations,
         "shelf": shelf,
