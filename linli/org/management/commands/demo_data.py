@@ -18,6 +18,7 @@ from rich.console import Console
 from rich.table import Table
 
 from linli.ledger.demo_history import build_history
+from linli.market.demo import build_market_demo
 from linli.orders.demo import build_orders_demo
 from linli.org import demo
 from linli.org.models import Role
@@ -69,6 +70,7 @@ class Command(BaseCommand):
         history = build_history()  # the points history (linli/ledger/demo_history.py); skipped when it exists
         build_points_demo()  # rules catalogues, claims, activities, donations (linli/points/demo.py); once
         build_orders_demo()  # service catalogues and work orders of the last three months (linli/orders/demo.py); once
+        build_market_demo()  # shelves, three months of exchanges, vouchers, a stocktake (linli/market/demo.py); once
         counts = demo.demo_counts()
 
         buffer = io.StringIO()
