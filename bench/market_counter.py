@@ -124,17 +124,29 @@ def queries_per_request(data: dict[str, Any]) -> dict[str, int]:
 
 
 class Server:
-    """`runserver` in its own process on the bench database; stopped at the end whatever happens."""
+    """The app served in its own process on the bench database; stopped at the end whatever happens.
 
-    def __init__(self, port: int) -> None:
+    "threaded" (the default): Django's ThreadedWSGIServer, the server class of runserver's threaded mode and of
+    Django's live-server tests, which closes each request thread's database connections when the request ends.
+    "runserver": `python -m django runserver --noreload` itself. On PostgreSQL it runs out of connections under this
+    load: its server class does not close a request thread's connection, settings keep PostgreSQL connections for 60 s
+    (CONN_MAX_AGE), and a thread per request leaves one behind each time until the garbage collector finds it
+    ("remaining connection slots are reserved" after a few seconds at 16 clients; see docs/performance.md)."""
+
+    def __init__(self, port: int, kind: str, log: str = "") -> None:
         self.port = port
         env = {**os.environ, "DJANGO_SETTINGS_MODULE": "linli.settings", "DEBUG": "0", "PYTHONPATH": str(bench.ROOT)}
+        if kind == "runserver":
+            command = ["-m", "django", "runserver", "--noreload", "--insecure", f"127.0.0.1:{port}"]
+        else:
+            command = [str(Path(__file__).resolve()), "--serve", str(port)]
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "django", "runserver", "--noreload", "--insecure", f"127.0.0.1:{port}"],
+            [sys.executable, *command],
             cwd=bench.ROOT,
             env=env,
             stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,  # runserver logs every request: silence, as behind a real front server
+            # runserver logs every request: silenced as behind a real front server, unless --server-log asks for it
+            stderr=open(log, "ab") if log else subprocess.DEVNULL,  # noqa: SIM115  (the child owns it)
         )
         bench._cleanups.append(self.stop)
 
@@ -160,6 +172,27 @@ class Server:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait(timeout=10)
+
+
+def serve(port: int) -> None:
+    """The server process: Django's threaded WSGI server on 127.0.0.1:port until terminated."""
+    sys.path.insert(0, str(bench.ROOT))
+    import django
+
+    django.setup()
+    from django.core.servers.basehttp import ThreadedWSGIServer, WSGIRequestHandler
+    from django.core.wsgi import get_wsgi_application
+
+    class Quiet(WSGIRequestHandler):
+        def log_message(self, format: str, *args: Any) -> None:  # the standard library names it `format`
+            pass
+
+    class Server_(ThreadedWSGIServer):
+        request_queue_size = 128  # 16 clients reconnect for every request: more than the default backlog of 5
+
+    httpd = Server_(("127.0.0.1", port), Quiet, ipv6=False, allow_reuse_address=True)
+    httpd.set_app(get_wsgi_application())
+    httpd.serve_forever()
 
 
 def request(port: int, method: str, path: str, token: str, body: Any = None, key: str = "") -> tuple[int, bytes]:
@@ -312,8 +345,14 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=4.0 if bench.QUICK else 15.0)
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--residents", type=int, default=160 if bench.QUICK else 400)
+    parser.add_argument("--server", choices=["threaded", "runserver"], default="threaded")
+    parser.add_argument("--serve", type=int, default=0, help=argparse.SUPPRESS)  # the server process itself
+    parser.add_argument("--server-log", default="", help="append the server's stderr to this file")
     parser.add_argument("--profile", type=int, default=0, help="cProfile N redemptions in-process instead")
     args = parser.parse_args()
+    if args.serve:
+        serve(args.serve)
+        return
     args.clients = max(1, min(args.clients, 64))
     args.seconds = max(1.0, min(args.seconds, 300.0))
 
@@ -331,7 +370,7 @@ def main() -> None:
     connections.close_all()  # the server process opens its own
 
     port = _free_port()
-    server = Server(port)
+    server = Server(port, args.server, args.server_log)
     server.wait(data["tokens"][0])
     run = f"r{int(time.time())}"
     warm = min(2.0, args.seconds / 3)
@@ -348,7 +387,7 @@ def main() -> None:
         "setup_seconds": setup_seconds,
         "clients": args.clients,
         "residents": len(data["people"]),
-        "server": "python -m django runserver --noreload (threaded), a separate process",
+        "server": f"{args.server} (Django's threaded WSGI server), a separate process",
         "queries_per_request": queries,
         "reference_get_me": reference,
         "counter_redemptions": redemption,
