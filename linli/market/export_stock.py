@@ -13,6 +13,7 @@ from collections.abc import Iterable, Sequence
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
@@ -55,7 +56,8 @@ def stock_value(product: Product) -> int | None:
 
 def products_xlsx(products: QuerySet[Product] | Iterable[Product]) -> bytes:
     headers = [
-        _("Name"), _("Kind"), _("Category"), _("Unit"), _("Price in points"), _("In stock"), _("Alert at or below"),
+        _("Name"), _("Kind"), pgettext("goods", "Category"), pgettext("goods", "Unit"), _("Price in points"),
+        _("In stock"), _("Alert at or below"),
         _("Stock value in points"), _("Low stock"), _("Limit per person"), _("Available from"), _("Available until"),
         _("Provider"), _("One-choice group"), _("On the shelf"),
     ]  # fmt: skip
@@ -113,7 +115,8 @@ def variance_totals(lines: Iterable[StocktakeLine]) -> dict[str, int]:
 
 def stocktake_xlsx(take: Stocktake, lines: Sequence[StocktakeLine]) -> bytes:
     headers = [
-        _("Name"), _("Unit"), _("Book stock"), _("Counted"), _("Difference"), _("Price in points"),
+        _("Name"), pgettext("goods", "Unit"), _("Book stock"), pgettext("stocktake", "Counted"), _("Difference"),
+        _("Price in points"),
         _("Points value of the difference"),
     ]  # fmt: skip
     workbook = Workbook(write_only=True)

@@ -9,6 +9,7 @@ from typing import Any
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from linli.common.errors import DomainError
 from linli.common.images import read_upload, reencode
@@ -38,13 +39,16 @@ class ProductForm(forms.Form):
     name = forms.CharField(label=_("Name"), max_length=80)
     price = forms.IntegerField(label=_("Price in points"), min_value=1, max_value=MAX_PRICE, widget=_number())
     category = forms.CharField(
-        label=_("Category"),
+        label=pgettext_lazy("goods", "Category"),
         max_length=40,
         required=False,
         widget=forms.TextInput(attrs={"list": "product-categories", "autocomplete": "off"}),
     )
     unit = forms.CharField(
-        label=_("Unit"), max_length=10, required=False, help_text=_("bag, bottle, visit… as written on the receipt")
+        label=pgettext_lazy("goods", "Unit"),
+        max_length=10,
+        required=False,
+        help_text=_("bag, bottle, visit… as written on the receipt"),
     )
     description = forms.CharField(
         label=_("Description"), max_length=300, required=False, widget=forms.Textarea(attrs={"rows": 3})
