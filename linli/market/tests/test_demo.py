@@ -4,6 +4,7 @@ figures the brief names coming out of the data and the ledger still balanced."""
 from __future__ import annotations
 
 import time
+from datetime import timedelta
 
 import pytest
 from django.db.models import Sum
@@ -43,9 +44,7 @@ def test_market_demo_builds_once_with_its_stories() -> None:
     assert seconds < 20, seconds
     staff = actor_for(User.objects.get(phone="19900000001"))  # the street admin
     fuxi = Community.objects.get(code=demo.FUXI_CODE)
-    months = reports.months_asked(
-        since=(timezone.localdate().replace(day=1) - timezone.timedelta(days=100)).strftime("%Y-%m")
-    )
+    months = reports.months_asked(since=(timezone.localdate().replace(day=1) - timedelta(days=100)).strftime("%Y-%m"))
     f = reports.market_figures(staff, fuxi, months)
     assert f.goods_redeemed >= 210, f.goods_redeemed  # "210+ items redeemed"
     assert [(u.label, u.count) for u in f.used_by_category if u.label == "家政服务"] == [
