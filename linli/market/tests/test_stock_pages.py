@@ -462,3 +462,10 @@ def test_settings_save_and_refuse_bad_days(w: SimpleNamespace) -> None:
         response = c.post(f"{SETTINGS}?community={w.A.id}", {"reservation_days": bad, "voucher_days": "60"})
         assert response.status_code == 400 and 'class="errorlist' in text(response)
     assert MarketSettings.objects.get(community=w.A).reservation_days == 3
+
+
+def test_street_admin_picks_the_community(w: SimpleNamespace) -> None:
+    page = text(english(w.street_admin).get(PRODUCTS, {"community": w.B.id}))
+    assert 'id="pick-community"' in page and "抽纸（一提）" in page and "酱油" not in page
+    # another street's community is not found
+    assert client_for(w.street_admin).get(PRODUCTS, {"community": w.C.id}).status_code == 404
