@@ -100,6 +100,8 @@ test-browser: setup
 bench: setup
 	env -u DATABASE_URL $(PY) bench/ledger_run.py
 	bash scripts/with-postgres.sh $(PY) bench/ledger_run.py
+	env -u DATABASE_URL $(PY) bench/market_counter.py --out var/bench/market_counter-sqlite.json
+	bash scripts/with-postgres.sh $(PY) bench/market_counter.py --out var/bench/market_counter-postgresql.json
 
 clean:
 	rm -rf $(VENV) node_modules var .mypy_cache .ruff_cache .pytest_cache .hypothesis test-results *.egg-info
