@@ -347,6 +347,7 @@ def main() -> None:
     parser.add_argument("--residents", type=int, default=160 if bench.QUICK else 400)
     parser.add_argument("--server", choices=["threaded", "runserver"], default="threaded")
     parser.add_argument("--serve", type=int, default=0, help=argparse.SUPPRESS)  # the server process itself
+    parser.add_argument("--out", default="", help="also write the JSON to this file")
     parser.add_argument("--server-log", default="", help="append the server's stderr to this file")
     parser.add_argument("--profile", type=int, default=0, help="cProfile N redemptions in-process instead")
     args = parser.parse_args()
@@ -396,6 +397,9 @@ def main() -> None:
         "check": check(data, created),
     }
     bench.emit(result)
+    if args.out:
+        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.out).write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
 
 
 if __name__ == "__main__":
