@@ -63,6 +63,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "team.manage": frozenset(STAFF),
     "merchant.view": frozenset(READERS | {R.MERCHANT_OPERATOR, R.RESIDENT}),
     "merchant.manage": frozenset(STAFF),
+    "merchant.award": frozenset(STAFF),  # record a caring merchant's service hours/times and post their points
     "partner.view": frozenset(READERS),
     "partner.manage": frozenset(STAFF),
     # logins, roles, API tokens
