@@ -183,6 +183,10 @@ def product_create(*, actor: Actor, community: Community, data: ProductData, sto
     """A new item on the shelf; `stock` > 0 books it as the first receipt."""
     require(actor, "market.manage", community)
     data = _check_product(community, data)
+    if not isinstance(stock, int) or isinstance(stock, bool) or not 0 <= stock <= MAX_STOCK_CHANGE:
+        raise Invalid(_("Give a whole number, zero or more."), code="quantity_invalid", field="stock")
+    if stock and not data.tracks_stock:
+        raise Invalid(_("The stock of this item is not counted."), code="stock_not_tracked", field="stock")
     with transaction.atomic():
         product = Product.objects.create(community=community, **{f: getattr(data, f) for f in _PRODUCT_FIELDS})
         audit(actor=actor, action="market.product_create", obj=product, community_id=community.pk, price=data.price)

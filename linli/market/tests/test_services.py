@@ -394,6 +394,12 @@ def test_product_rules(w: SimpleNamespace) -> None:
         services.product_create(
             actor=actor_for(w.grid_worker_a1), community=w.A, data=ProductData(name="面粉", price=8)
         )
+    with pytest.raises(Invalid):
+        services.product_create(actor=staff, community=w.A, data=ProductData(name="面粉", price=8), stock=-1)
+    with pytest.raises(Invalid):  # a coupon's stock is not counted
+        services.product_create(
+            actor=staff, community=w.A, data=ProductData(name="九折券", price=8, kind="coupon", merchant=w.mA), stock=3
+        )
     flour = services.product_create(actor=staff, community=w.A, data=ProductData(name="面粉", price=8), stock=12)
     assert stock(flour) == 12 and flour.movements.get().kind == MovementKind.RECEIPT
 
