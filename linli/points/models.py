@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from linli.common.models import TimeStamped
-from linli.org.models import Community, Grid, Person, Team
+from linli.org.models import Community, Grid, Merchant, Person, Team
 
 
 # --- the rules catalogue (积分规则 / 打分标准) ------------------------------------------------------------------------
@@ -462,3 +462,36 @@ class CertificateCounter(models.Model):
 
     def __str__(self) -> str:
         return f"{self.community_id}/{self.year}: {self.last}"
+
+
+class MerchantService(models.Model):
+    """A caring merchant's service (hours or times) recorded by staff under an earning rule, and the points it earned
+    (issue 5 item 5). Written once by `merchant_service.merchant_service_record`; the points are a ledger award from
+    issuance to the merchant's account."""
+
+    community = models.ForeignKey(Community, on_delete=models.PROTECT, related_name="+")
+    merchant = models.ForeignKey(Merchant, on_delete=models.PROTECT, related_name="+", verbose_name=_("merchant"))
+    rule = models.ForeignKey(Rule, on_delete=models.PROTECT, related_name="+", verbose_name=_("rule"))
+    version = models.ForeignKey(RuleVersion, on_delete=models.PROTECT, related_name="+")
+    unit = models.CharField(max_length=12, choices=Unit.choices)
+    quantity = models.DecimalField(_("hours or times"), max_digits=10, decimal_places=2)
+    occurred_on = models.DateField(_("date of service"))
+    points = models.PositiveIntegerField(_("points"))
+    note = models.CharField(_("note"), max_length=300, blank=True)
+    transfer_id = models.BigIntegerField(null=True, blank=True)  # the ledger award (ledger.Transfer)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    idempotency_key = models.CharField(max_length=120)
+    request_hash = models.CharField(max_length=64)
+
+    class Meta:
+        ordering = ["-id"]
+        verbose_name = _("merchant service")
+        constraints = [
+            models.UniqueConstraint(fields=["community", "idempotency_key"], name="merchant_service_key_once"),
+            models.CheckConstraint(condition=Q(points__gt=0), name="merchant_service_points_positive"),
+        ]
+        indexes = [models.Index(fields=["merchant", "rule", "occurred_on"], name="merchant_service_caps")]
+
+    def __str__(self) -> str:
+        return f"{self.merchant_id}: {self.points}"
