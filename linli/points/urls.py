@@ -9,4 +9,5 @@ urlpatterns = [
     path("", include("linli.points.urls_rules")),  # the rules catalogue: editor, import/export, public page
     path("", include("linli.points.urls_activities")),  # activities, sign-up, QR check-in/out, attendance
     path("", include("linli.points.urls_records")),  # donations, certificates, leaderboards
+    path("", include("linli.points.urls_merchants")),  # caring merchants' service points (staff)
 ]
