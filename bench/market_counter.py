@@ -5,7 +5,7 @@ docs/decisions/0006-serving.md) in a SEPARATE PROCESS on 127.0.0.1, on a throwaw
 (bench/ledger_common.py: PostgreSQL when DATABASE_URL is set, else a SQLite file). The clients are threads of this
 process, each with its own HTTP connections, so client and server never share a GIL.
 
-The set-up: one community with a shelf of 12 goods (stock 1,000,000 each), N residents with plenty of points and 16
+The set-up: one community with a shelf of 12 goods (stock 100,000 each), N residents with plenty of points and 16
 counter staff, each with an API token. Two phases of the same length, in the same run, against the same server:
 (a) the reference: GET /api/v1/me with a staff token — authentication, the actor's grants, one small read;
 (b) counter redemptions: POST /api/v1/market/redemptions, channel "counter", each with a fresh Idempotency-Key, a
@@ -41,7 +41,7 @@ import ledger_common as bench
 TARGET = 0.4
 PREFIX = "/api/v1"
 PRODUCTS = 12
-STOCK = 1_000_000
+STOCK = 100_000  # the most product_create books at once (services.MAX_STOCK_CHANGE)
 POINTS = 5_000_000
 
 
