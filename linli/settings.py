@@ -98,7 +98,11 @@ TEMPLATES = [
 # --- database -------------------------------------------------------------------------------------------------------
 DATABASES: dict[str, Any] = {
     "default": dj_database_url.parse(
-        os.environ.get("DATABASE_URL", f"sqlite:///{VAR_DIR / 'linli.sqlite3'}"), conn_max_age=60
+        os.environ.get("DATABASE_URL", f"sqlite:///{VAR_DIR / 'linli.sqlite3'}"),
+        # 0: a connection per request. Django's threaded server starts a thread per request and a kept connection
+        # outlives its thread, so under load PostgreSQL runs out of slots; a server with long-lived worker threads
+        # (gunicorn) may set LINLI_CONN_MAX_AGE=60.
+        conn_max_age=int(os.environ.get("LINLI_CONN_MAX_AGE", "0")),
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":

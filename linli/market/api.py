@@ -695,10 +695,13 @@ def lookup_voucher(request: HttpRequest, filters: Query[CodeIn]) -> dict[str, An
     response=responses({200: VoucherOut}),
     summary="The service was delivered (核销): the voucher's points go to the market for good",
 )
-def use_voucher(request: HttpRequest, voucher_id: Id, idempotency_key: IdempotencyKey = None) -> dict[str, Any]:
+def use_voucher(
+    request: HttpRequest, voucher_id: Id, data: CodeIn, idempotency_key: IdempotencyKey = None
+) -> dict[str, Any]:
     act = actor(request)
     key = _key(request, idempotency_key)
-    used = services.voucher_use(actor=act, voucher=selectors.voucher_get(act, voucher_id), idempotency_key=key)
+    voucher = selectors.voucher_get(act, voucher_id)
+    used = services.voucher_use(actor=act, voucher=voucher, code=data.code, idempotency_key=key)
     return _voucher_out(selectors.voucher_get(act, used.pk), act, _Names(act))
 
 

@@ -354,7 +354,9 @@ class _Builder:
         days = services.market_settings(self.community).voucher_days
         for voucher in Voucher.objects.filter(line__redemption=redemption, status=VoucherStatus.ISSUED):
             Voucher.objects.filter(pk=voucher.pk).update(valid_until=self.now + timedelta(days=1))
-            services.voucher_use(actor=actor or self.admin, voucher=voucher, idempotency_key=f"demo:use:{voucher.pk}")
+            services.voucher_use(
+                actor=actor or self.admin, voucher=voucher, code=voucher.code, idempotency_key=f"demo:use:{voucher.pk}"
+            )
             Voucher.objects.filter(pk=voucher.pk).update(
                 used_at=at, valid_until=domain.end_of_day_after(timezone.localtime(voucher.issued_at), days)
             )

@@ -61,9 +61,11 @@ class CodeForm(forms.Form):
 
 
 class UseForm(forms.Form):
-    """ "Confirm used": only the key, so a double tap or a retried request uses the voucher once."""
+    """ "Confirm used": the code the holder showed (the id alone is not enough) and a key, so a double tap or a
+    retried request uses the voucher once."""
 
     request_key = forms.CharField(max_length=64, widget=forms.HiddenInput)
+    code = forms.CharField(max_length=60, widget=forms.HiddenInput)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -41,6 +41,7 @@ from linli.market.errors import (
     RedemptionStatusRefused,
     StocktakeClosed,
     StocktakeOpen,
+    VoucherNotFound,
     VoucherRefused,
 )
 from linli.market.models import (
@@ -867,11 +868,14 @@ def redemption_return(
 
 
 # --- vouchers ------------------------------------------------------------------------------------------------------
-def voucher_use(*, actor: Actor, voucher: Voucher, idempotency_key: str) -> Voucher:
-    """The merchant delivered the service (核销): the held points move to the market for good. The same key again
-    answers with the first use; any other attempt on a used voucher is refused, saying when it was used."""
+def voucher_use(*, actor: Actor, voucher: Voucher, code: str, idempotency_key: str) -> Voucher:
+    """The merchant delivered the service (核销): the held points move to the market for good. `code` is what the
+    holder showed (typed or scanned): knowing a voucher's id is not enough to use it. The same key again answers with
+    the first use; any other attempt on a used voucher is refused, saying when it was used."""
     key = _clean_key(idempotency_key)
     require(actor, "voucher.use", voucher, hide=True)
+    if domain.clean_code(code) != voucher.code:
+        raise VoucherNotFound()
     with transaction.atomic():
         locked = Voucher.objects.select_for_update(of=("self",)).select_related("product", "line").get(pk=voucher.pk)
         if locked.status == VoucherStatus.USED and locked.use_key == key:

@@ -170,7 +170,10 @@ def voucher_use(request: HttpRequest, pk: int) -> HttpResponse:
         return _render(request, actor, desk, found=voucher, error=_("Please tap “Confirm used” again."), status=400)
     try:
         used = services.voucher_use(
-            actor=actor, voucher=voucher, idempotency_key=pages.form_key(request, form.cleaned_data["request_key"])
+            actor=actor,
+            voucher=voucher,
+            code=form.cleaned_data["code"],
+            idempotency_key=pages.form_key(request, form.cleaned_data["request_key"]),
         )
     except DomainError as exc:
         if exc.status in {403, 404}:

@@ -165,7 +165,10 @@ REQUESTS: dict[Op, Request] = {
     ("POST", "/market/redemptions/{redemption_id}/return"): _return,
     ("GET", "/market/vouchers"): lambda w: (f"/market/vouchers?merchant={_voucher(w).merchant_id}", None),
     ("GET", "/market/vouchers/lookup"): _lookup,
-    ("POST", "/market/vouchers/{voucher_id}/use"): lambda w: (f"/market/vouchers/{_voucher(w).pk}/use", None),
+    ("POST", "/market/vouchers/{voucher_id}/use"): lambda w: (
+        f"/market/vouchers/{_voucher(w).pk}/use",
+        {"code": _voucher(w).code},
+    ),
     ("GET", "/market/settings"): lambda w: (f"/market/settings?community={_market(w).A.pk}", None),
     ("PUT", "/market/settings"): lambda w: (
         "/market/settings",

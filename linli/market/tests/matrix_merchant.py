@@ -18,7 +18,7 @@ USERS_OF_A_VOUCHER = frozenset({"street_admin", "staff_a", "merchant_op_a"})
 
 
 def _use_data(w: SimpleNamespace) -> dict[str, Any]:
-    return {"request_key": "matrix-use"}
+    return {"request_key": "matrix-use", "code": Voucher.objects.get(pk=_voucher(w)).code}
 
 
 def _unused(w: SimpleNamespace) -> bool:

@@ -300,15 +300,30 @@ def test_a_barber_looks_up_and_uses_a_haircut_voucher(w: SimpleNamespace) -> Non
     assert found.status_code == 200 and found.json()["id"] == voucher.pk
     assert call(barber, "GET", "/market/vouchers/lookup?code=ZZZZ-ZZZZ").json()["code"] == "voucher_not_found"
     assert call(barber, "GET", "/market/vouchers/lookup?code=%00").json()["code"] == "invalid_input"
-    used = call(barber, "POST", f"/market/vouchers/{voucher.pk}/use", key="cut-1")
+    no_code = call(barber, "POST", f"/market/vouchers/{voucher.pk}/use", {"code": "ZZZZZZZZ"}, key="cut-0")
+    assert (no_code.status_code, no_code.json()["code"]) == (404, "voucher_not_found")
+    used = call(barber, "POST", f"/market/vouchers/{voucher.pk}/use", {"code": voucher.code}, key="cut-1")
     assert used.status_code == 200 and used.json()["status"] == "used"
-    assert call(barber, "POST", f"/market/vouchers/{voucher.pk}/use", key="cut-1").json()["status"] == "used"
-    twice = call(barber, "POST", f"/market/vouchers/{voucher.pk}/use", key="cut-2")
+    assert (
+        call(barber, "POST", f"/market/vouchers/{voucher.pk}/use", {"code": voucher.code}, key="cut-1").json()["status"]
+        == "used"
+    )
+    twice = call(barber, "POST", f"/market/vouchers/{voucher.pk}/use", {"code": voucher.code}, key="cut-2")
     assert (twice.status_code, twice.json()["code"]) == (409, "voucher_status")
     assert Voucher.objects.get(pk=voucher.pk).status == VoucherStatus.USED
     # the resident cannot use their own voucher (the service hides it: 404), nor can B's staff
-    assert call(client_for(w.resident_a1), "POST", f"/market/vouchers/{voucher.pk}/use", key="x").status_code == 404
-    assert call(client_for(w.staff_b), "POST", f"/market/vouchers/{voucher.pk}/use", key="x").status_code == 404
+    assert (
+        call(
+            client_for(w.resident_a1), "POST", f"/market/vouchers/{voucher.pk}/use", {"code": voucher.code}, key="x"
+        ).status_code
+        == 404
+    )
+    assert (
+        call(
+            client_for(w.staff_b), "POST", f"/market/vouchers/{voucher.pk}/use", {"code": voucher.code}, key="x"
+        ).status_code
+        == 404
+    )
 
 
 # --- settings and me --------------------------------------------------------------------------------------------------

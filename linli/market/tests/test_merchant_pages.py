@@ -40,7 +40,7 @@ def w(world: SimpleNamespace) -> SimpleNamespace:
 
 
 def _use(client: Any, voucher: Voucher, key: str = "tap") -> Any:
-    return client.post(reverse("market:voucher_use", args=[voucher.pk]), {"request_key": key})
+    return client.post(reverse("market:voucher_use", args=[voucher.pk]), {"request_key": key, "code": voucher.code})
 
 
 def test_the_desk_finds_a_typed_or_scanned_code_and_masks_the_name(w: SimpleNamespace) -> None:
@@ -142,3 +142,12 @@ def test_the_resident_sees_the_voucher_used(w: SimpleNamespace) -> None:
     _use(client_for(w.merchant_op_a), w.voucher)
     page = client_for(w.resident_a1).get(reverse("market:my_voucher", args=[w.voucher.pk])).content.decode()
     assert 'data-testid="status">Used<' in page
+
+
+def test_using_a_voucher_needs_its_code(w: SimpleNamespace) -> None:
+    """An operator who only knows a voucher's id (from a list, a guess) cannot use it."""
+    client = client_for(w.merchant_op_a)
+    url = reverse("market:voucher_use", args=[w.voucher.pk])
+    assert client.post(url, {"request_key": "guess", "code": "ZZZZZZZZ"}).status_code == 404
+    assert client.post(url, {"request_key": "guess"}).status_code == 400
+    assert Voucher.objects.get(pk=w.voucher.pk).status == VoucherStatus.ISSUED

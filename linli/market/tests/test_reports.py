@@ -59,7 +59,9 @@ def w(world: SimpleNamespace) -> SimpleNamespace:
     assert services.market_sweep(now=timezone.now() + timedelta(days=8), community=w.A).reservations == 1
     w.r5 = buy(w, w.pA1, (w.haircut, 2), channel="phone", user=w.resident_a1)
     w.voucher = Voucher.objects.filter(line__redemption=w.r5).order_by("pk").first()
-    services.voucher_use(actor=actor_for(w.merchant_op_a), voucher=w.voucher, idempotency_key="cut-1")
+    services.voucher_use(
+        actor=actor_for(w.merchant_op_a), voucher=w.voucher, code=w.voucher.code, idempotency_key="cut-1"
+    )
     w.r6 = buy(w, w.pA2, (w.rice, 1))
     last_month = reports.add_months(timezone.localdate().replace(day=1), -1).replace(day=15)
     Redemption.objects.filter(pk=w.r6.pk).update(created_at=reports.local_start(last_month) + timedelta(hours=10))

@@ -179,7 +179,7 @@ def test_vouchers_ready_first_with_the_code_in_big_letters(w: SimpleNamespace) -
     client = client_for(w.resident_a1)
     used = buy(w, w.pA1, (w.haircut, 1), channel="phone")
     first = Voucher.objects.get(line__redemption=used)
-    services.voucher_use(actor=actor_for(w.merchant_op_a), voucher=first, idempotency_key="u")
+    services.voucher_use(actor=actor_for(w.merchant_op_a), voucher=first, code=first.code, idempotency_key="u")
     _reserve(client, w.haircut, key="second")
     ready = Voucher.objects.exclude(pk=first.pk).get()
     page = client.get(reverse("market:mine")).content.decode()

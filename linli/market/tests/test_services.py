@@ -234,12 +234,21 @@ def test_a_barber_uses_a_haircut_voucher(w: SimpleNamespace) -> None:
     assert system_balance(w, SystemAccount.VOUCHERS) == 5
     barber = actor_for(w.merchant_op_a)
     found = selectors.voucher_find(barber, f"linli-v:{voucher.code.lower()}")
-    used = services.voucher_use(actor=barber, voucher=found, idempotency_key="tap-1")
+    used = services.voucher_use(actor=barber, voucher=found, code=found.code, idempotency_key="tap-1")
     assert used.status == VoucherStatus.USED and used.used_by == w.merchant_op_a
     assert system_balance(w, SystemAccount.VOUCHERS) == 0 and system_balance(w, SystemAccount.MARKET) == 5
-    assert services.voucher_use(actor=barber, voucher=found, idempotency_key="tap-1").used_at == used.used_at
+    assert (
+        services.voucher_use(actor=barber, voucher=found, code=found.code, idempotency_key="tap-1").used_at
+        == used.used_at
+    )
     with pytest.raises(VoucherRefused):
-        services.voucher_use(actor=barber, voucher=found, idempotency_key="tap-2")
+        services.voucher_use(actor=barber, voucher=found, code=found.code, idempotency_key="tap-2")
+    give_points(w, w.pA1, 5)
+    buy(w, w.pA1, (w.haircut, 1), channel="phone", user=w.resident_a1)
+    other = Voucher.objects.get(status=VoucherStatus.ISSUED)
+    with pytest.raises(VoucherNotFound):  # knowing the id is not enough: the holder's code is needed
+        services.voucher_use(actor=barber, voucher=other, code=found.code, idempotency_key="tap-3")
+    assert Voucher.objects.get(pk=other.pk).status == VoucherStatus.ISSUED
     assert person_balance(w.pA1.pk) == 5
     assert_books_balance()
 
@@ -256,7 +265,7 @@ def test_only_the_providing_merchant_finds_a_voucher(w: SimpleNamespace) -> None
     with pytest.raises(VoucherNotFound):
         selectors.voucher_find(actor_for(grocer), voucher.code)
     with pytest.raises(NotFound):
-        services.voucher_use(actor=actor_for(grocer), voucher=voucher, idempotency_key="x")
+        services.voucher_use(actor=actor_for(grocer), voucher=voucher, code=voucher.code, idempotency_key="x")
     with pytest.raises(VoucherNotFound):
         selectors.voucher_find(actor_for(w.merchant_op_a), "NOT-A-CODE")
 
@@ -266,7 +275,9 @@ def test_an_expired_voucher_cannot_be_used(w: SimpleNamespace) -> None:
     buy(w, w.pA1, (w.haircut, 1), channel="phone", user=w.resident_a1)
     Voucher.objects.update(valid_until=timezone.now() - timedelta(minutes=1))
     with pytest.raises(VoucherRefused) as refused:
-        services.voucher_use(actor=actor_for(w.merchant_op_a), voucher=Voucher.objects.get(), idempotency_key="k")
+        services.voucher_use(
+            actor=actor_for(w.merchant_op_a), voucher=(v := Voucher.objects.get()), code=v.code, idempotency_key="k"
+        )
     assert refused.value.code == "voucher_expired"
 
 
@@ -304,7 +315,9 @@ def test_partial_then_full_return(w: SimpleNamespace) -> None:
 def test_a_used_voucher_is_not_returned(w: SimpleNamespace) -> None:
     give_points(w, w.pA1, 10)
     sold = buy(w, w.pA1, (w.haircut, 1))
-    services.voucher_use(actor=actor_for(w.merchant_op_a), voucher=Voucher.objects.get(), idempotency_key="k")
+    services.voucher_use(
+        actor=actor_for(w.merchant_op_a), voucher=(v := Voucher.objects.get()), code=v.code, idempotency_key="k"
+    )
     line = sold.lines.get()
     with pytest.raises(Invalid) as refused:
         services.redemption_return(
