@@ -201,7 +201,11 @@ class _Builder:
     def _visit_service(self) -> None:
         partner = PartnerUnit.objects.filter(community=self.community, name=VISIT_PARTNER).first()
         partner = partner or org_services.partner_create(
-            actor=self.admin, community=self.community, name=VISIT_PARTNER, kind="卫生院"
+            actor=self.admin,
+            community=self.community,
+            name=VISIT_PARTNER,
+            kind="卫生院",
+            contact_name=demo.SURNAMES[3] + demo.GIVEN_NAMES[("F", "mid")][2],  # invented, from the pools
         )
         self._product(
             ProductData(

@@ -97,6 +97,10 @@ def _voucher(w: Any) -> Voucher:
     return Voucher.objects.get(line__redemption=buy(_market(w), w.pA1, (w.haircut, 1), channel="phone"))
 
 
+def _use(voucher: Voucher) -> tuple[str, Any]:
+    return f"/market/vouchers/{voucher.pk}/use", {"code": voucher.code}
+
+
 def _card(w: Any) -> str:
     return cards.payload(cards.card_issue(actor=actor_for(_market(w).staff_a), person=w.pA1))
 
@@ -165,10 +169,7 @@ REQUESTS: dict[Op, Request] = {
     ("POST", "/market/redemptions/{redemption_id}/return"): _return,
     ("GET", "/market/vouchers"): lambda w: (f"/market/vouchers?merchant={_voucher(w).merchant_id}", None),
     ("GET", "/market/vouchers/lookup"): _lookup,
-    ("POST", "/market/vouchers/{voucher_id}/use"): lambda w: (
-        f"/market/vouchers/{_voucher(w).pk}/use",
-        {"code": _voucher(w).code},
-    ),
+    ("POST", "/market/vouchers/{voucher_id}/use"): lambda w: _use(_voucher(w)),
     ("GET", "/market/settings"): lambda w: (f"/market/settings?community={_market(w).A.pk}", None),
     ("PUT", "/market/settings"): lambda w: (
         "/market/settings",
