@@ -480,14 +480,13 @@ def redemption_create(
     if problem is not None:
         raise BadBasket(code=problem)
     fingerprint = _fingerprint(payer, wants, channel)
-    found = _replay(payer.community_id, key, fingerprint)
-    if found is not None:
-        return found
+    # optimistic, like the ledger: the header insert is the transaction's first write, so a retry is caught by the
+    # unique key before anything else is touched, and a first request costs no look-up by key
     try:
         with transaction.atomic():
             return Placed(_place(actor, payer, wants, channel, key, fingerprint), False)
     except IntegrityError:
-        # the same key committed by a concurrent request (PostgreSQL: we waited on its unique-index entry)
+        # an earlier request with this key, or a concurrent one (PostgreSQL: we waited on its unique-index entry)
         found = _replay(payer.community_id, key, fingerprint)
         if found is not None:
             return found
