@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "linli.points",
     "linli.orders",
     "linli.market",
+    "linli.council",
 ]
 
 MIDDLEWARE = [

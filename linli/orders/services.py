@@ -28,6 +28,7 @@ from linli.common.errors import Conflict, Forbidden, Invalid, NotFound
 from linli.common.images import read_upload, reencode
 from linli.common.models import audit
 from linli.common.sequences import next_number
+from linli.common.text import clean_text
 from linli.orders import domain
 from linli.orders.errors import (
     AlreadyRated,
@@ -70,15 +71,7 @@ def tz() -> ZoneInfo:
     return ZoneInfo(settings.TIME_ZONE)
 
 
-def _text(value: str | None, *, field_name: str, max_length: int, required: bool = False) -> str:
-    text = (value or "").strip()
-    if "\x00" in text:
-        raise Invalid(_("The text contains a character that cannot be stored."), field=field_name)
-    if required and not text:
-        raise Invalid(_("This field is required."), code="required", field=field_name)
-    if len(text) > max_length:
-        raise Invalid(_("At most %(n)s characters, please.") % {"n": max_length}, code="too_long", field=field_name)
-    return text
+_text = clean_text
 
 
 def _reason(value: str | None) -> str:

@@ -120,12 +120,34 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "voucher.view": frozenset(STAFF | {R.AUDITOR, R.MERCHANT_OPERATOR, R.RESIDENT}),
     "voucher.use": frozenset(STAFF | {R.MERCHANT_OPERATOR}),  # 核销: the provider's operator, or staff
     "settlement.view": frozenset(STAFF | {R.AUDITOR, R.MERCHANT_OPERATOR}),
+    # the council (objects: the Community, or the Grid a meeting is held in; a Building or Compound for a vote)
+    "council.view": frozenset(READERS | {R.RESIDENT}),  # meetings, agenda, resolutions (the echo wall is public)
+    "council.manage": frozenset(STAFF | GRID),  # run meetings: agenda, attendance, minutes, resolutions
+    "council.report": frozenset(STAFF | {R.GRID_CHIEF, R.AUDITOR}),  # the figures by kind and colour
+    "meeting.checkin": frozenset({R.RESIDENT}),  # scan the meeting's QR code
+    "resolution.supervise": frozenset(STAFF | {R.GRID_CHIEF}),  # name the supervisor, move the due date, reopen
+    "resolution.evaluate": frozenset({R.RESIDENT}),  # the evaluation desk (评议台)
+    "vote.view": frozenset(STAFF | GRID | {R.BUILDING_STEWARD, R.AUDITOR}),  # owners see the votes they are on
+    "vote.manage": frozenset(STAFF),  # prepare, open, close, cancel, void a ballot
+    "vote.record": frozenset(STAFF | GRID),  # enter paper ballots collected door to door
+    "vote.cast": frozenset({R.RESIDENT}),  # an owner on the roll, on the phone
 }
 
 # Roles whose grants only cover *people-facing* reads for residents: a resident sees the org objects of their own
 # community (names of grids and buildings, teams, merchants) but no one else's personal data.
 RESIDENT_COMMUNITY_ACTIONS = frozenset(
-    {"org.view", "team.view", "merchant.view", "points.view", "order.report", "market.view"}
+    {
+        "org.view",
+        "team.view",
+        "merchant.view",
+        "points.view",
+        "order.report",
+        "market.view",
+        "council.view",
+        "meeting.checkin",
+        "resolution.evaluate",
+        "vote.cast",
+    }
 )
 
 

@@ -239,7 +239,7 @@ def create_household(request: HttpRequest, payload: HouseholdIn) -> Status[House
     building = selectors.get_visible(act, Building, payload.building_id)
     household = services.household_create(
         actor=act, building=building, room=payload.room, unit=payload.unit, address=payload.address,
-        floor_area=payload.floor_area, note=payload.note,
+        floor_area=payload.floor_area, developer_held=payload.developer_held, note=payload.note,
     )
     return Status(201, household)
 
@@ -261,6 +261,7 @@ def update_household(request: HttpRequest, household_id: Id, payload: HouseholdP
     return services.household_update(
         actor=act, household=household, building=building, room=room, unit=unit, address=address,
         floor_area=sent.get("floor_area", household.floor_area),  # an explicit null clears it
+        developer_held=sent.get("developer_held"),
         note=sent["note"] if sent.get("note") is not None else household.note,
     )
 

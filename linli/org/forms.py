@@ -115,6 +115,9 @@ class HouseholdForm(ActorForm):
         min_value=0,
         help_text=_("Needed for owners' votes"),
     )
+    developer_held = forms.BooleanField(
+        label=_("Still the developer's (unsold, or not yet handed over)"), required=False
+    )
     note = forms.CharField(label=_("Note"), max_length=200, required=False)
 
     def setup(self) -> None:

@@ -138,6 +138,11 @@ class Household(TimeStamped):
         blank=True,
         help_text=_("needed for owners' votes"),
     )
+    # Unsold or not yet handed over: still the developer's. In an owners' vote all such units count as one owner
+    # (SPC interpretation on building ownership, art. 9).
+    developer_held = models.BooleanField(
+        _("still the developer's"), default=False, help_text=_("unsold, or sold but not yet handed over")
+    )
     note = models.CharField(_("note"), max_length=200, blank=True)
 
     class Meta:

@@ -19,6 +19,7 @@ from linli.common.api import Id, InputSchema, PageIn
 TagName = Annotated[str, Field(max_length=30)]
 Search = Annotated[str, Field(max_length=100, description="search text")]
 
+
 def _given(obj: Any, key: str) -> Any:
     """Resolvers also see plain dicts (a handler extending a schema's output): use the value already there."""
     return obj.get(key) if isinstance(obj, dict) else None
@@ -82,6 +83,7 @@ class HouseholdOut(Schema):
     room: str
     address: str
     floor_area: Decimal | None
+    developer_held: bool
     note: str
 
     @staticmethod
@@ -244,6 +246,7 @@ class HouseholdIn(InputSchema):
     unit: str = Field("", max_length=20)
     address: str = Field("", max_length=200, description="left empty: built from building, unit and room")
     floor_area: Decimal | None = Field(None, description="exclusive floor area in m² (for owners' votes)")
+    developer_held: bool = Field(False, description="unsold or not handed over: counted with the developer's units")
     note: str = Field("", max_length=200)
 
 
@@ -255,6 +258,7 @@ class HouseholdPatch(InputSchema):
     unit: str | None = Field(None, max_length=20)
     address: str | None = Field(None, max_length=200)
     floor_area: Decimal | None = None
+    developer_held: bool | None = None
     note: str | None = Field(None, max_length=200)
 
 

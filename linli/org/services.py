@@ -297,6 +297,7 @@ def household_create(
     unit: str = "",
     address: str = "",
     floor_area: Decimal | None = None,
+    developer_held: bool = False,
     note: str = "",
 ) -> Household:
     require(actor, "household.manage", building)
@@ -309,6 +310,7 @@ def household_create(
             room=room,
             address=address.strip() or f"{building}{unit}{room}",
             floor_area=_clean_area(floor_area),
+            developer_held=developer_held,
             note=note,
         ),
         _("This room already exists in the building."),
@@ -328,6 +330,7 @@ def household_update(
     unit: str = "",
     address: str = "",
     floor_area: Decimal | None = None,
+    developer_held: bool | None = None,
     note: str = "",
 ) -> Household:
     """Edit a household or move it to another building of the same community (both in the actor's scope)."""
@@ -339,6 +342,8 @@ def household_update(
     household.building, household.unit, household.room = building, unit, room
     household.address = address.strip() or f"{building}{unit}{room}"
     household.floor_area, household.note = _clean_area(floor_area), note
+    if developer_held is not None:
+        household.developer_held = developer_held
     _unique(household.save, _("This room already exists in the building."), "household_exists")
     audit(actor=actor, action="household.update", obj=household, community_id=household.community_id)
     return household

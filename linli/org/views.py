@@ -314,7 +314,7 @@ def household_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     form = HouseholdForm(request.POST or None, initial=initial, actor=actor, community=community)
 
     def save(d: dict[str, Any]) -> Household:
-        fields = {k: d[k] for k in ("building", "unit", "room", "address", "floor_area", "note")}
+        fields = {k: d[k] for k in ("building", "unit", "room", "address", "floor_area", "developer_held", "note")}
         if household:
             return services.household_update(actor=actor, household=household, **fields)
         return services.household_create(actor=actor, **fields)
