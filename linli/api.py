@@ -7,6 +7,7 @@ files, no CDN: "ninja" is in INSTALLED_APPS). Authentication, error bodies and p
 from ninja import NinjaAPI
 
 from linli.common.api import DEFAULT_AUTH, install_error_handlers
+from linli.council.api import router as council_router
 from linli.ledger.api import router as ledger_router
 from linli.market.api import router as market_router
 from linli.market.api_reports import router as market_reports_router
@@ -34,3 +35,4 @@ api.add_router("/", points_router)
 api.add_router("/", orders_router)
 api.add_router("/", market_router)
 api.add_router("/", market_reports_router)
+api.add_router("/", council_router)

@@ -12,6 +12,7 @@ urlpatterns = [
     path("points/", include("linli.points.urls")),
     path("orders/", include("linli.orders.urls")),
     path("market/", include("linli.market.urls")),
+    path("council/", include("linli.council.urls")),
     path("open311/v2/", include("linli.orders.urls_open311")),
     path("", include("linli.org.urls")),
 ]

@@ -1,0 +1,5 @@
+"""Council pages: meetings."""
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []

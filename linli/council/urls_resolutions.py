@@ -1,0 +1,5 @@
+"""Council pages: resolutions."""
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []

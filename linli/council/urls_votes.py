@@ -1,0 +1,5 @@
+"""Council pages: votes."""
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []
