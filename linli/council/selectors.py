@@ -20,6 +20,7 @@ from linli.council import domain
 from linli.council.models import (
     OPEN_RESOLUTION,
     AgendaItem,
+    Attendance,
     Ballot,
     DisputeKind,
     Evaluation,
@@ -193,6 +194,26 @@ def meeting_by_code(code: str) -> Meeting:
     if meeting is None:
         raise NotFound()
     return meeting
+
+
+def my_attendance(actor: Actor, meeting: Meeting) -> Attendance | None:
+    """The resident's own sign-in at `meeting` (the check-in page says "already signed in at 19:02")."""
+    if not actor.person_id:
+        return None
+    return Attendance.objects.filter(meeting=meeting, person_id=actor.person_id).first()
+
+
+def workers_of(actor: Actor, community: Community) -> QuerySet[Any]:
+    """The logins who work in `community` as staff or grid roles: whom a resolution may name as its owner or its
+    supervisor (services._staff_user accepts exactly people working there)."""
+    _require_view(actor, community)
+    from linli.org.models import Role, RoleAssignment, User
+
+    holders = RoleAssignment.objects.filter(
+        Q(role=Role.COMMUNITY_STAFF, community=community)
+        | Q(role__in=[Role.GRID_CHIEF, Role.GRID_WORKER], grid__community=community)
+    )
+    return User.objects.filter(is_active=True, pk__in=holders.values("user_id")).order_by("name", "id")
 
 
 def get_item(actor: Actor, pk: Any) -> AgendaItem:
