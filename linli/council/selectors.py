@@ -449,3 +449,31 @@ def live_tally(actor: Actor, vote: OwnersVote) -> domain.Tally | None:
     from linli.council.services import tally_of
 
     return tally_of(vote)
+
+
+def my_votes(actor: Actor) -> QuerySet[OwnersVote]:
+    """Every vote (open, closed) an owner is on the roll of, open ones first: the resident's "my votes" page."""
+    if not actor.person_id:
+        return OwnersVote.objects.none()
+    return (
+        OwnersVote.objects.filter(_on_roll(actor.person_id), status__in=[VoteStatus.OPEN, VoteStatus.CLOSED])
+        .select_related("building", "compound")
+        .order_by("-status", "closes_at", "-id")  # "open" sorts after "closed": descending puts open votes first
+    )
+
+
+def may_read_notice(actor: Actor, vote: OwnersVote) -> bool:
+    """The public notice (公告) of a closed vote is posted on the board: everyone who lives or works in the community
+    may read it, as may whoever may see the vote."""
+    return may_see_vote(actor, vote) or (vote.status == VoteStatus.CLOSED and may_view(actor, vote.community))
+
+
+def notice_rows(actor: Actor, vote: OwnersVote) -> list[tuple[int, str, Any, str]]:
+    """(position, rooms, area, counted choice or "") of every owner on the frozen roll — no names: it is public."""
+    if not may_read_notice(actor, vote):
+        raise NotFound()
+    choices = dict(Ballot.objects.filter(vote=vote, voided_at__isnull=True).values_list("entry_id", "choice"))
+    return [
+        (e.position, e.label, e.area, choices.get(e.pk, ""))
+        for e in RollEntry.objects.filter(vote=vote).order_by("position").only("id", "position", "label", "area")
+    ]
