@@ -294,6 +294,24 @@ def my_evaluation(actor: Actor, resolution: Resolution) -> Evaluation | None:
     return Evaluation.objects.filter(resolution=resolution, person_id=actor.person_id).first()
 
 
+def evaluation_desk(actor: Actor, community: Community) -> tuple[list[Resolution], list[tuple[Resolution, Evaluation]]]:
+    """A resident's evaluation desk (评议台): the done resolutions shown to the community (echo wall) that they have
+    not rated yet, newest first; then those they rated, with their verdict."""
+    _require_view(actor, community)
+    done = list(
+        resolutions(actor, community, status=ResolutionStatus.DONE)
+        .filter(on_echo_wall=True)
+        .order_by("-done_at", "-id")[:200]
+    )
+    mine = {
+        e.resolution_id: e
+        for e in Evaluation.objects.filter(person_id=actor.person_id or 0, resolution__in=[r.pk for r in done])
+    }
+    waiting = [r for r in done if r.pk not in mine]
+    rated = sorted(((r, mine[r.pk]) for r in done if r.pk in mine), key=lambda pair: pair[1].at, reverse=True)
+    return waiting, rated
+
+
 # --- the echo wall (回音壁) and the evaluation desk (评议台), public --------------------------------------------------
 def echo_wall(community: Community) -> QuerySet[Resolution]:
     """Resolutions shown in public with their public timeline: what was agreed, who does it, how far, the replies.

@@ -490,8 +490,16 @@ def _require_report(actor: Actor, resolution: Resolution) -> None:
         raise Forbidden()
 
 
+def may_supervise(actor: Actor, resolution: Resolution) -> bool:
+    """Who may name the supervisor, move the due date, drop or reopen: staff, and the grid chief of the grid the
+    meeting was held in (a grid grant never covers the whole community, so the meeting's grid is asked)."""
+    meeting = resolution.item.meeting
+    return can(actor, "resolution.supervise", meeting.grid if meeting.grid is not None else meeting.community)
+
+
 def _require_supervise(actor: Actor, resolution: Resolution) -> None:
-    require(actor, "resolution.supervise", resolution.item.meeting.community)
+    if not may_supervise(actor, resolution):
+        raise Forbidden()
 
 
 @transaction.atomic
