@@ -24,6 +24,7 @@ from linli.council.models import (
     Ballot,
     DisputeKind,
     Evaluation,
+    Invitation,
     Meeting,
     MeetingSeries,
     MeetingStatus,
@@ -194,6 +195,20 @@ def meeting_by_code(code: str) -> Meeting:
     if meeting is None:
         raise NotFound()
     return meeting
+
+
+def get_invitation(actor: Actor, pk: Any) -> Invitation:
+    invitation = Invitation.objects.select_related("meeting__community", "meeting__grid").filter(pk=pk).first()
+    if invitation is None or not may_view(actor, invitation.meeting.community):
+        raise NotFound()
+    return invitation
+
+
+def get_attendance(actor: Actor, pk: Any) -> Attendance:
+    attendance = Attendance.objects.select_related("meeting__community", "meeting__grid").filter(pk=pk).first()
+    if attendance is None or not may_view(actor, attendance.meeting.community):
+        raise NotFound()
+    return attendance
 
 
 def my_attendance(actor: Actor, meeting: Meeting) -> Attendance | None:
@@ -484,6 +499,14 @@ def may_read_notice(actor: Actor, vote: OwnersVote) -> bool:
     """The public notice (公告) of a closed vote is posted on the board: everyone who lives or works in the community
     may read it, as may whoever may see the vote."""
     return may_see_vote(actor, vote) or (vote.status == VoteStatus.CLOSED and may_view(actor, vote.community))
+
+
+def get_vote_notice(actor: Actor, pk: Any) -> OwnersVote:
+    """A vote whose public notice the actor may read (may_read_notice), or 404."""
+    vote = OwnersVote.objects.select_related("community", "building", "compound").filter(pk=pk).first()
+    if vote is None or not may_read_notice(actor, vote):
+        raise NotFound()
+    return vote
 
 
 def notice_rows(actor: Actor, vote: OwnersVote) -> list[tuple[int, str, Any, str]]:
