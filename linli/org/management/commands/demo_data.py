@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from rich.console import Console
 from rich.table import Table
 
+from linli.council.demo import build_council_demo
 from linli.ledger.demo_history import build_history
 from linli.market.demo import build_market_demo
 from linli.orders.demo import build_orders_demo
@@ -71,6 +72,7 @@ class Command(BaseCommand):
         build_points_demo()  # rules catalogues, claims, activities, donations (linli/points/demo.py); once
         build_orders_demo()  # service catalogues and work orders of the last three months (linli/orders/demo.py); once
         build_market_demo()  # shelves, three months of exchanges, vouchers, a stocktake (linli/market/demo.py); once
+        build_council_demo()  # evening talks, resolutions, owners' votes in the demo community (council/demo.py); once
         counts = demo.demo_counts()
 
         buffer = io.StringIO()
