@@ -10,6 +10,7 @@ from typing import Any
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from linli.council.models import DisputeKind, Meeting, MeetingSeries, PartyKind, SeriesKind
 from linli.council.services import ItemData, MeetingData
@@ -236,7 +237,7 @@ class HoldForm(forms.Form):
 
 
 class MinutesForm(forms.Form):
-    minutes = forms.CharField(label=_("Minutes"), max_length=20000, widget=_text(8))
+    minutes = forms.CharField(label=pgettext_lazy("meeting record", "Minutes"), max_length=20000, widget=_text(8))
 
 
 class CloseForm(forms.Form):

@@ -46,7 +46,7 @@ def _council(w: SimpleNamespace) -> SimpleNamespace:
         )
         c.invitation = services.meeting_invite(actor=staff, meeting=c.planned, kind="lawyer", name="社区律师刘律师")
         c.guest = services.attendance_record(actor=staff, meeting=c.meeting, name="物业经理", kind="property")
-    return w.council  # type: ignore[no-any-return]
+    return w.council
 
 
 def _held(w: SimpleNamespace) -> list[Any]:
