@@ -55,7 +55,8 @@ def test_sweep_closes_a_vote_whose_time_passed_and_leaves_an_open_one(votes) -> 
     assert running.status == VoteStatus.OPEN
 
 
-def test_the_linli_console_script_reaches_the_sweep(votes, capsys) -> None:
+@pytest.mark.django_db(transaction=True)  # Django closes the connection after a command run from argv
+def test_the_linli_console_script_reaches_the_sweep(transactional_db, votes, capsys) -> None:
     due, _running = votes
     assert cli.main(["council", "sweep"]) == 0
     assert "1 vote closed" in capsys.readouterr().out
