@@ -262,6 +262,7 @@ def vote_open(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def ballot_record(request: HttpRequest, pk: int) -> HttpResponse:
     actor, vote = _staff_vote(request, pk)
+    require(actor, "vote.record", vote.place)  # refuse outsiders before telling them what was wrong with the input
     form = BallotRecordForm(request.POST)
     if not form.is_valid():
         first = next(iter(form.errors.values()))[0]
@@ -296,6 +297,7 @@ def ballot_void(request: HttpRequest, pk: int) -> HttpResponse:
         raise NotFound()
     actor, vote = _staff_vote(request, vote_id)
     ballot = selectors.ballots(actor, vote).get(pk=pk)
+    require(actor, "vote.manage", vote.community)
     form = ReasonForm(request.POST)
     if not form.is_valid():
         return _refused(request, actor, vote, DomainError(_("Say why the ballot is voided.")), failed_ballot=ballot.pk)
@@ -326,8 +328,8 @@ def vote_close(request: HttpRequest, pk: int) -> HttpResponse:
 def vote_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     actor, vote = _staff_vote(request, pk)
     form = ReasonForm(request.POST)
+    require(actor, "vote.manage", vote.community)
     if not form.is_valid():
-        require(actor, "vote.manage", vote.community)
         return _refused(request, actor, vote, DomainError(_("Say why the vote is cancelled.")))
     try:
         services.vote_cancel(actor=actor, vote=vote, reason=form.cleaned_data["reason"])
