@@ -30,9 +30,9 @@ def c(world: SimpleNamespace) -> SimpleNamespace:
     return make_council(world)
 
 
-def _add(w: SimpleNamespace, c: SimpleNamespace, text: str, due_on: date, **extra: object) -> Resolution:
+def _add(w: SimpleNamespace, c: SimpleNamespace, text: str, due_on: date, *, on_echo_wall: bool = True) -> Resolution:
     return services.resolution_create(
-        actor=actor_for(w.staff_a), item=c.item, text=text, owner="社区居委会", due_on=due_on, **extra
+        actor=actor_for(w.staff_a), item=c.item, text=text, owner="社区居委会", due_on=due_on, on_echo_wall=on_echo_wall
     )
 
 
@@ -81,7 +81,9 @@ def test_export_is_the_filtered_board(world: SimpleNamespace, c: SimpleNamespace
     response = client_for(world.auditor_a).get(_url("resolutions_export"), {"community": world.A.pk, "overdue": "1"})
     assert response.status_code == 200
     assert response["Content-Type"].startswith("application/vnd.openxmlformats")
-    rows = list(load_workbook(io.BytesIO(response.content)).active.iter_rows(values_only=True))
+    sheet = load_workbook(io.BytesIO(response.content)).active
+    assert sheet is not None
+    rows = list(sheet.iter_rows(values_only=True))
     assert len(rows) == 2  # the header and the one late resolution
     assert rows[1][0] == "兴庆夜话 269" and rows[1][5] == "清理楼道杂物" and rows[1][11] == 1
 
