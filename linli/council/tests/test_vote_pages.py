@@ -191,6 +191,8 @@ def test_record_refuses_an_owner_of_another_vote_and_bad_choices(roof: SimpleNam
     assert phone.status_code == 400  # staff never cast an owner's phone ballot
     junk = staff.post(url, {"entry": "x", "choice": "agree", "channel": "paper"})
     assert junk.status_code == 400
+    # the steward sees the vote but records nothing: refused before the input is judged
+    assert client_for(w.steward_a1).post(url, {"entry": "x"}).status_code == 403
     assert not Ballot.objects.exists()
 
 
