@@ -589,9 +589,8 @@ def create_meeting(request: HttpRequest, payload: MeetingIn, idempotency_key: Id
     key = "api:" + hashlib.sha256(_key(request, idempotency_key).encode()).hexdigest()[:40] if idempotency_key else ""
     series = _series(act, payload.series_id)
     data = _meeting_data(payload.model_dump(exclude_unset=True, exclude={"series_id"}), None)
-    started = timezone.now()
-    meeting = services.meeting_create(actor=act, series=series, data=data, idempotency_key=key)
-    return Status(200 if meeting.created_at < started else 201, _meeting_detail(act, meeting.pk))
+    planned = services.meeting_plan(actor=act, series=series, data=data, idempotency_key=key)
+    return Status(200 if planned.replayed else 201, _meeting_detail(act, planned.meeting.pk))
 
 
 @router.get(

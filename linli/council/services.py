@@ -167,19 +167,31 @@ def _may_run(actor: Actor, community: Community, grid: Grid | None) -> None:
     require(actor, "council.manage", grid if grid is not None else community)
 
 
+@dataclass(frozen=True)
+class Planned:
+    meeting: Meeting
+    replayed: bool  # True: the key was used before, and this is the meeting it planned then
+
+
 @transaction.atomic
-def meeting_create(*, actor: Actor, series: MeetingSeries, data: MeetingData, idempotency_key: str = "") -> Meeting:
+def meeting_plan(*, actor: Actor, series: MeetingSeries, data: MeetingData, idempotency_key: str = "") -> Planned:
     """Plan the next session of a series; it takes the series' next number (a retried request gets the first)."""
     key = clean_text(idempotency_key, field_name="idempotency_key", max_length=120)
-    if key:
-        done = Meeting.objects.filter(community_id=series.community_id, request_key=key).first()
-        if done is not None:
-            return done
+
+    def replay() -> Meeting | None:
+        return Meeting.objects.filter(community_id=series.community_id, request_key=key).first() if key else None
+
+    if (done := replay()) is not None:
+        return Planned(done, replayed=True)
     fields = _place(series.community_id, data)
     _may_run(actor, series.community, fields["grid"])
     if not series.is_active:
         raise Invalid(_("This series is no longer active."), code="series_inactive", field="series")
-    # the series row is the counter: its lock makes concurrent plans take consecutive numbers
+    # the series row is the counter: its lock makes concurrent plans take consecutive numbers, and a retry sent
+    # at the same moment as the first request waits here, then finds the meeting it planned (no duplicate key)
+    MeetingSeries.objects.select_for_update().filter(pk=series.pk).values_list("pk", flat=True).get()
+    if (done := replay()) is not None:
+        return Planned(done, replayed=True)
     MeetingSeries.objects.filter(pk=series.pk).update(last_number=F("last_number") + 1)
     last, first = MeetingSeries.objects.filter(pk=series.pk).values_list("last_number", "numbered_from").get()
     meeting = Meeting.objects.create(
@@ -192,7 +204,12 @@ def meeting_create(*, actor: Actor, series: MeetingSeries, data: MeetingData, id
         **fields,
     )
     audit(actor=actor, action="council.meeting_create", obj=meeting, community_id=meeting.community_id)
-    return meeting
+    return Planned(meeting, replayed=False)
+
+
+def meeting_create(*, actor: Actor, series: MeetingSeries, data: MeetingData, idempotency_key: str = "") -> Meeting:
+    """meeting_plan, for callers that need not know whether the key was used before."""
+    return meeting_plan(actor=actor, series=series, data=data, idempotency_key=idempotency_key).meeting
 
 
 def _locked_meeting(meeting: Meeting) -> Meeting:

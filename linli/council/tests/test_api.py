@@ -539,7 +539,7 @@ def test_bad_input_is_a_coded_refusal_never_a_500(world: SimpleNamespace) -> Non
         (
             "POST",
             f"/council/votes/{vid}/ballots",
-            {"entry_id": vote.roll.first().pk, "choice": "agree", "channel": "phone"},
+            {"entry_id": vote.roll.get(position=1).pk, "choice": "agree", "channel": "phone"},
         ),
         ("POST", f"/council/votes/{vid}/my-ballot", {"choice": "agree"}),
         ("POST", f"/council/votes/{vid}/open", None),
@@ -590,3 +590,31 @@ def test_ten_copies_of_one_owners_ballot_count_once(live_url: str) -> None:  # n
     assert len({b["id"] for _status, b in answers}) == 1
     assert Ballot.objects.filter(vote=vote).count() == 1
     assert Ballot.objects.filter(vote=vote, voided_at__isnull=True, cast_by=w.pA1, choice="agree").count() == 1
+
+
+def test_ten_copies_of_one_meeting_plan_make_one_session(live_url: str) -> None:  # noqa: F811
+    """A double-tapped "plan" with one Idempotency-Key, ten times at once: one meeting, one session number used."""
+    assert_real_database()
+    from linli.common.testing import make_world
+
+    w = make_world()
+    c = make_council(w)
+    key = "lnl_council_plan_" + "y" * 24
+    ApiToken.objects.create(user=w.staff_a, name="平板", prefix=key[:12], key_hash=token_hash(key))
+    body = {
+        "series_id": c.series.pk,
+        "title": "停车难",
+        "starts_at": (timezone.now() + timedelta(days=5)).isoformat(),
+        "place": "兴庆小区议事亭",
+        "host": "社区书记",
+    }
+    connection.close()
+
+    answers = _race(10, lambda _i: _post(f"{live_url}/council/meetings", key, "plan-once", body))
+
+    statuses = sorted(status for status, _body in answers)
+    assert statuses == [200] * 9 + [201], [a for a in answers if a[0] not in (200, 201)][:3]
+    assert len({b["id"] for _status, b in answers}) == 1
+    assert Meeting.objects.filter(series=c.series).count() == 2  # make_council's and this one
+    series = type(c.series).objects.get(pk=c.series.pk)
+    assert series.last_number == 2  # no number lost to a retry
