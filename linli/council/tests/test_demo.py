@@ -110,7 +110,7 @@ def test_council_demo_builds_once_with_its_stories(street: Community) -> None:
     assert services.vote_verify(roof).ok, services.vote_verify(roof).problems
     assert roof.result["disagree_owners"] == 1 and roof.result["special"] is True
     developer = RollEntry.objects.get(vote=roof, is_developer=True)
-    assert developer.units.count() == 2  # the two unsold shops count as one owner
+    assert developer.units.count() == 2  # the developer's two undelivered units: one owner
     assert roof.closed_at is not None and roof.closed_at < timezone.now()
     assert set(Ballot.objects.filter(vote=roof).values_list("channel", flat=True)) >= {BallotChannel.PAPER}
 
