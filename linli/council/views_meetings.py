@@ -433,15 +433,25 @@ def meeting_invite(request: HttpRequest, pk: int) -> HttpResponse:
 def invitation_remove(request: HttpRequest, pk: int) -> HttpResponse:
     actor = get_actor(request)
     invitation = selectors.get_invitation(actor, pk)
-    if not selectors.may_run(actor, invitation.meeting):
+    return _remove(
+        request,
+        invitation.meeting,
+        lambda: services.invitation_remove(actor=actor, invitation=invitation),
+        _("The invitation is removed."),
+        "invited",
+    )
+
+
+def _remove(request: HttpRequest, meeting: Meeting, remove: Callable[[], None], done: str, anchor: str) -> HttpResponse:
+    """Take one row off a meeting (an invitation, a sign-in): only for those who run it; a refusal is a message."""
+    if not selectors.may_run(get_actor(request), meeting):
         raise Forbidden()
-    meeting = invitation.meeting
     try:
-        services.invitation_remove(actor=actor, invitation=invitation)
+        remove()
     except DomainError as exc:
         messages.error(request, str(exc.message))
-        return redirect(_meeting_url(meeting, "invited"))
-    return _done(request, meeting, _("The invitation is removed."), "invited")
+        return redirect(_meeting_url(meeting, anchor))
+    return _done(request, meeting, done, anchor)
 
 
 @login_required
@@ -469,15 +479,13 @@ def attendance_add(request: HttpRequest, pk: int) -> HttpResponse:
 def attendance_remove(request: HttpRequest, pk: int) -> HttpResponse:
     actor = get_actor(request)
     attendance = selectors.get_attendance(actor, pk)
-    if not selectors.may_run(actor, attendance.meeting):
-        raise Forbidden()
-    meeting = attendance.meeting
-    try:
-        services.attendance_remove(actor=actor, attendance=attendance)
-    except DomainError as exc:
-        messages.error(request, str(exc.message))
-        return redirect(_meeting_url(meeting, "attendance"))
-    return _done(request, meeting, _("The sign-in is removed."), "attendance")
+    return _remove(
+        request,
+        attendance.meeting,
+        lambda: services.attendance_remove(actor=actor, attendance=attendance),
+        _("The sign-in is removed."),
+        "attendance",
+    )
 
 
 @login_required
