@@ -27,7 +27,7 @@ from linli.council.models import (
 )
 from linli.council.testing import add_roof_units, make_council, make_vote
 from linli.ledger.tests.test_concurrency import assert_real_database, real_db  # noqa: F401
-from linli.market.tests.test_http_concurrency import _post, _race, live_url  # noqa: F401
+from linli.market.tests.test_http_concurrency import _post, _race, live_root, live_url  # noqa: F401
 from linli.org.models import ApiToken
 from linli.org.services import token_hash
 

@@ -53,19 +53,28 @@ class _Server(ThreadedWSGIServer):
 
 
 @pytest.fixture
-def live_url(real_db: None) -> Iterator[str]:  # noqa: F811
-    """A real threaded HTTP server for the test's database; its base URL."""
+def live_root(real_db: None) -> Iterator[str]:  # noqa: F811
+    """A real threaded HTTP server for the test's database, stopped when the test ends; its root URL. Each request
+    thread opens and closes its own connection to the database file (never the test's shared in-memory one, which
+    pytest-django's session-wide live_server hands to its threads, and which a later real_db test then closes under
+    the main thread's feet)."""
     server = _Server(("127.0.0.1", 0), _QuietHandler, allow_reuse_address=False)
     server.set_app(WSGIHandler())
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/api/v1"
+        yield f"http://127.0.0.1:{server.server_address[1]}"
     finally:
         server.shutdown()
         server.server_close()
         thread.join(timeout=10)
         assert not thread.is_alive(), "the test server did not stop"
+
+
+@pytest.fixture
+def live_url(live_root: str) -> str:
+    """The API root of live_root."""
+    return f"{live_root}/api/v1"
 
 
 def _residents(w: SimpleNamespace, n: int, points: int) -> list[tuple[Person, str]]:

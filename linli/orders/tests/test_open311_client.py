@@ -10,13 +10,14 @@ is done by `file_request` below: a plain form-encoded POST written from the spec
 from __future__ import annotations
 
 from types import SimpleNamespace
-from typing import Any
 
 import pytest
 import requests
 from georeport import GeoReport
 
 from linli.common.testing import make_world
+from linli.ledger.tests.test_concurrency import real_db  # noqa: F401  (live_root's database)
+from linli.market.tests.test_http_concurrency import live_root  # noqa: F401
 from linli.orders import services
 from linli.orders.models import Channel, WorkOrder
 from linli.orders.testing import make_orders
@@ -31,10 +32,10 @@ def file_request(root: str, fmt: str = "json", **fields: str) -> requests.Respon
 
 
 @pytest.fixture
-def live(live_server: Any) -> SimpleNamespace:
+def live(live_root: str) -> SimpleNamespace:  # noqa: F811
     w = make_orders(make_world())
     w.key = services.open311_client_issue(actor=actor_for(w.staff_a), community=w.A, name="georeport").key
-    w.root = f"{live_server.url}/open311/v2"
+    w.root = f"{live_root}/open311/v2"
     return w
 
 
