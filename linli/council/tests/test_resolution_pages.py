@@ -119,7 +119,8 @@ def test_owner_reports_progress_then_done_and_the_problem_counts_as_solved(
     assert figures.by_kind == {"family": 1, "compound": 0, "external": 0}
     assert figures.by_colour == {"blue": 0, "yellow": 1, "red": 0}
     html = f.content.decode()
-    assert 'data-testid="headline"' in html and "1 family or neighbour disputes" in html
+    headline = html.split('data-testid="headline"', 1)[1].split("</p>", 1)[0]
+    assert headline.count('<span class="stat">1</span>') == 3  # 1 session, 1 problem, 1 solved (in any language)
 
     # reopened: the problem is not solved any more, and the figures say so
     response = client_for(world.grid_chief_a1).post(_url("resolution_reopen", r.pk), {"reason": "又开始渗水"})

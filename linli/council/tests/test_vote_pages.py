@@ -17,7 +17,7 @@ from types import SimpleNamespace
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.html import escape
 from django.utils.translation import gettext
 
@@ -69,7 +69,9 @@ def test_new_vote_form_creates_a_draft_and_refuses_bad_input(world: SimpleNamesp
     staff = client_for(world.staff_a)
     url = reverse("council:vote_new") + f"?community={world.A.pk}"
     page = staff.get(url).content.decode()
-    assert "3/4" in page and 'name="closes_on"' in page and world.bA1.name in page
+    with translation.override("zh-hans"):
+        needs = gettext("needs 3/4 of those taking part")
+    assert needs in page and 'name="closes_on"' in page and world.bA1.name in page
     good = {
         "title": "1号楼屋面防水维修",
         "proposal": "屋面整体防水维修。",
@@ -201,7 +203,12 @@ def test_owner_casts_on_the_phone_once(roof: SimpleNamespace) -> None:
     vote = make_vote(w)
     owner = client_for(w.resident_a1)
     page = owner.get(reverse("council:my_vote", args=[vote.pk])).content.decode()
-    assert vote.title in page and "1号楼 1单元101" in page and "75.50" in page and "3/4" in page
+    with translation.override("zh-hans"):
+        rule = gettext(
+            "It passes when at least 2/3 of the owners (and of the area) take part, and at least 3/4 of those taking "
+            "part agree, by area and by owners."
+        )
+    assert vote.title in page and "1号楼 1单元101" in page and "75.50" in page and rule in page
     assert page.count('name="choice"') == 3
     # the staff page sends the owner to their ballot
     assert owner.get(reverse("council:vote", args=[vote.pk]))["Location"] == reverse("council:my_vote", args=[vote.pk])
