@@ -651,16 +651,27 @@ class _Builder:
 
     def _residents(self) -> list[_Resident]:
         """Residents with a login (the building stewards): they scan the QR code, vote on the phone, rate."""
-        users = RoleAssignment.objects.filter(
-            role=Role.BUILDING_STEWARD, building__community=self.community
-        ).values_list("user_id", flat=True)
-        people = Person.objects.filter(community=self.community, user_id__in=users, is_active=True).order_by("pk")
-        compound_of = dict(
-            HouseholdMember.objects.filter(person__in=people).values_list(
-                "person_id", "household__building__compound_id"
+        # lists, not nested subqueries: on a freshly loaded PostgreSQL the planner's statistics are stale and the
+        # nested form became a minutes-long nested loop over every household member
+        users = list(
+            RoleAssignment.objects.filter(role=Role.BUILDING_STEWARD, building__community=self.community).values_list(
+                "user_id", flat=True
             )
         )
-        return [_Resident(p, compound_of.get(p.pk)) for p in people.select_related("user") if p.user is not None]
+        people = list(
+            Person.objects.filter(community=self.community, user_id__in=users, is_active=True)
+            .select_related("user")
+            .order_by("pk")
+        )
+        homes = dict(
+            HouseholdMember.objects.filter(person_id__in=[p.pk for p in people]).values_list(
+                "person_id", "household_id"
+            )
+        )
+        compound_of = dict(
+            Household.objects.filter(pk__in=set(homes.values())).values_list("pk", "building__compound_id")
+        )
+        return [_Resident(p, compound_of.get(homes.get(p.pk, 0))) for p in people if p.user is not None]
 
     def _demo_resident(self) -> _Resident | None:
         try:
@@ -680,7 +691,9 @@ class _Builder:
         """Residents of the compound without a login (many elders): staff sign them in by name."""
         qs = Person.objects.filter(community=self.community, user__isnull=True, is_active=True)
         if compound is not None:
-            qs = qs.filter(memberships__household__building__compound=compound)
+            homes = list(Household.objects.filter(building__compound=compound).values_list("pk", flat=True))
+            members = list(HouseholdMember.objects.filter(household_id__in=homes).values_list("person_id", flat=True))
+            qs = qs.filter(pk__in=members)
         ids = list(qs.order_by("pk").values_list("pk", flat=True)[:200])
         picked = sorted(self.rng.sample(ids, min(n, len(ids))))
         return list(Person.objects.filter(pk__in=picked).order_by("pk"))
