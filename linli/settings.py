@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "linli.orders",
     "linli.market",
     "linli.council",
+    "linli.reports",
 ]
 
 MIDDLEWARE = [
@@ -120,6 +121,15 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         DATABASES["default"]["TEST"]["NAME"] = os.environ["LINLI_TEST_SQLITE_FILE"]
 else:
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+
+# Reports may read from a PostgreSQL streaming replica (linli/reports/router.py): only inside replica_reads().
+if os.environ.get("DATABASE_REPLICA_URL"):
+    DATABASES["replica"] = dj_database_url.parse(
+        os.environ["DATABASE_REPLICA_URL"], conn_max_age=int(os.environ.get("LINLI_CONN_MAX_AGE", "0"))
+    )
+    DATABASES["replica"]["CONN_HEALTH_CHECKS"] = True
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}  # test runs have no second copy to create
+DATABASE_ROUTERS = ["linli.reports.router.ReplicaRouter"]
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

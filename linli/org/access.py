@@ -131,6 +131,9 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "vote.manage": frozenset(STAFF),  # prepare, open, close, cancel, void a ballot
     "vote.record": frozenset(STAFF | GRID),  # enter paper ballots collected door to door
     "vote.cast": frozenset({R.RESIDENT}),  # an owner on the roll, on the phone
+    # reports (objects: the Street for the roll-up, the Community, a Grid; the monthly disclosure itself is public)
+    "report.view": frozenset(STAFF | GRID | {R.AUDITOR}),  # dashboards with charts
+    "report.publish": frozenset(STAFF),  # publish (or correct) a month's disclosure, sealing the ledger month
 }
 
 # Roles whose grants only cover *people-facing* reads for residents: a resident sees the org objects of their own
