@@ -137,7 +137,7 @@ def rank(values: Sequence[tuple[Any, float | int | None]], *, descending: bool =
     """Competition ranking; rows without a value come last, unranked. Ties keep their input order."""
     present = [(k, v) for k, v in values if v is not None]
     missing = [(k, v) for k, v in values if v is None]
-    present.sort(key=lambda kv: kv[1], reverse=descending)  # type: ignore[arg-type,return-value]
+    present.sort(key=lambda kv: kv[1], reverse=descending)
     out: list[Ranked] = []
     previous: float | int | None = None
     current = 0
