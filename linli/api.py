@@ -8,6 +8,7 @@ from ninja import NinjaAPI
 
 from linli.common.api import DEFAULT_AUTH, install_error_handlers
 from linli.council.api import router as council_router
+from linli.reports.api import router as reports_router
 from linli.ledger.api import router as ledger_router
 from linli.market.api import router as market_router
 from linli.market.api_reports import router as market_reports_router
@@ -36,3 +37,4 @@ api.add_router("/", orders_router)
 api.add_router("/", market_router)
 api.add_router("/", market_reports_router)
 api.add_router("/", council_router)
+api.add_router("/", reports_router)

@@ -14,5 +14,6 @@ urlpatterns = [
     path("market/", include("linli.market.urls")),
     path("council/", include("linli.council.urls")),
     path("open311/v2/", include("linli.orders.urls_open311")),
+    path("", include("linli.reports.urls")),
     path("", include("linli.org.urls")),
 ]
