@@ -8,13 +8,13 @@ from ninja import NinjaAPI
 
 from linli.common.api import DEFAULT_AUTH, install_error_handlers
 from linli.council.api import router as council_router
-from linli.reports.api import router as reports_router
 from linli.ledger.api import router as ledger_router
 from linli.market.api import router as market_router
 from linli.market.api_reports import router as market_reports_router
 from linli.orders.api import router as orders_router
 from linli.org.api import router as org_router
 from linli.points.api import router as points_router
+from linli.reports.api import router as reports_router
 
 api = NinjaAPI(
     title="linli API",
