@@ -85,14 +85,16 @@ class Published:
 
 
 def disclosure_publish(
-    *, actor: Actor, community: Community, month: date, idempotency_key: str, reason: str = ""
+    *, actor: Actor | None, community: Community, month: date, idempotency_key: str, reason: str = ""
 ) -> Published:
     """Seal the ledger month (if not yet), count the month, freeze it as the disclosure.
 
     Publishing a month that already has a disclosure returns it unchanged, unless a `reason` is given: then the figures
     are counted again and published as the next revision, and the earlier one is marked replaced (it stays readable).
-    The same idempotency key returns the first answer; reused for another community or month it is a 409."""
-    require(actor, "report.publish", community, hide=True)
+    The same idempotency key returns the first answer; reused for another community or month it is a 409.
+    `actor=None` is the operator at the console (`linli report monthly`), like `linli ledger seal`."""
+    if actor is not None:
+        require(actor, "report.publish", community, hide=True)
     reason = clean_text(reason, field_name="reason", max_length=200)
     key = (idempotency_key or "").strip()[:120]
     if not key:
@@ -130,7 +132,7 @@ def disclosure_publish(
                 digest=domain.digest(data),
                 seal=seal,
                 published_at=now,
-                published_by=actor.user,
+                published_by=actor.user if actor is not None else None,
                 reason=reason if current else "",
                 idempotency_key=key,
             )
