@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -107,8 +108,10 @@ def months_between(first: date, last: date) -> list[date]:
 
 
 def parse_month(text: str) -> date | None:
-    """"2026-10" -> date(2026, 10, 1); anything else -> None."""
-    text = (text or "").strip()
+    """"2026-10" (full-width digits too, as phones type them) -> date(2026, 10, 1); anything else -> None."""
+    text = unicodedata.normalize("NFKC", text or "").strip()
+    if not text.isascii():
+        return None
     if len(text) != 7 or text[4] != "-" or not (text[:4].isdigit() and text[5:].isdigit()):
         return None
     year, month = int(text[:4]), int(text[5:])
