@@ -35,7 +35,7 @@ from linli.points.errors import CapExceeded, NoPoints, RuleNotInForce
 from linli.points.models import MerchantService, Rule, Unit
 
 MAX_AGE_DAYS = 366
-MAX_KEY = 100
+MAX_KEY = 120  # the column; room for the API's per-user prefix ("api:<user>:") before a 100-character key
 
 
 @dataclass(frozen=True)
@@ -120,7 +120,7 @@ def merchant_service_record(
     require(actor, "merchant.award", merchant, hide=True)
     key = (idempotency_key or "").strip()
     if not key or len(key) > MAX_KEY:
-        raise Invalid(_("An idempotency key of 1 to 100 characters is required."), code="idempotency_key_invalid")
+        raise Invalid(_("An idempotency key of 1 to 120 characters is required."), code="idempotency_key_invalid")
     if rule.community_id != merchant.community_id:
         raise Invalid(_("That rule is not in this community."), code="other_community", field="rule")
     if not merchant.is_active:
