@@ -21,6 +21,7 @@ from datetime import date
 from typing import Any
 
 from django.http import HttpRequest
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from ninja import Query, Router, Status
 
@@ -92,7 +93,7 @@ def _month(text: str, field: str) -> date | None:
 
 def public_url(community_code: str, month: date, revision: int | None = None) -> str:
     """The notice's public page (linli/reports/urls_public.py): /disclosure/<code>/<YYYY-MM>/."""
-    url = f"/disclosure/{community_code}/{month:%Y-%m}/"
+    url = reverse("reports:public_notice", kwargs={"code": community_code, "month": f"{month:%Y-%m}"})
     return f"{url}?revision={revision}" if revision else url
 
 
