@@ -24,6 +24,7 @@ from linli.orders.demo import build_orders_demo
 from linli.org import demo
 from linli.org.models import Role
 from linli.points.demo import build_points_demo
+from linli.reports.demo import build_reports_demo
 
 
 def bilingual(text: str | Promise, **params: Any) -> str:
@@ -73,6 +74,7 @@ class Command(BaseCommand):
         build_orders_demo()  # service catalogues and work orders of the last three months (linli/orders/demo.py); once
         build_market_demo()  # shelves, three months of exchanges, vouchers, a stocktake (linli/market/demo.py); once
         build_council_demo()  # evening talks, resolutions, owners' votes in the demo community (council/demo.py); once
+        build_reports_demo()  # disclosures of the last closed months, stored months for dashboards (reports/demo.py)
         counts = demo.demo_counts()
 
         buffer = io.StringIO()
