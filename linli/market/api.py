@@ -2,9 +2,10 @@
 movements, low stock, stocktakes (清点), the resident's own market page, redemptions at the counter or reserved on the
 phone with their pick-up, cancellation and returns, vouchers and their use (核销), and the market's settings.
 
-Writes that move points need an `Idempotency-Key` header (1..100 printable characters; 400 idempotency_key_required
-when missing), kept apart per user: POST /market/redemptions answers 201 the first time and 200 with the same
-redemption for a retry (the same key with another basket is 409 idempotency_key_reused); a return or a voucher use
+Writes that move points, and creating an item, need an `Idempotency-Key` header (1..100 printable characters; 400
+idempotency_key_required when missing), kept apart per user: POST /market/redemptions answers 201 the first time and
+200 with the same redemption for a retry (the same key with another basket is 409 idempotency_key_reused), and
+POST /market/products likewise with the first item (another item under the same key is 409); a return or a voucher use
 sent again with its key answers with the state it left. Hand-over and cancel are idempotent by their nature (the
 second one answers with the first); stocktake steps refuse a closed count (409 stocktake_closed).
 
@@ -364,17 +365,21 @@ def get_product(request: HttpRequest, product_id: Id) -> dict[str, Any]:
 
 @router.post(
     "/market/products",
-    response=responses({201: ProductOut}),
-    summary="Put a new item on the shelf (staff); a stock above zero is booked as its first receipt",
+    response=responses({200: ProductOut, 201: ProductOut}),
+    summary=(
+        "Put a new item on the shelf (staff); a stock above zero is booked as its first receipt (201; 200 with the "
+        "first item when the same request was already made under this Idempotency-Key)"
+    ),
 )
-def create_product(request: HttpRequest, payload: ProductIn) -> Status[Any]:
+def create_product(request: HttpRequest, payload: ProductIn, idempotency_key: IdempotencyKey = None) -> Status[Any]:
     act = actor(request)
+    key = _key(request, idempotency_key)
     community = _community(act, payload.community_id)
     fields = payload.model_dump(exclude_unset=True, exclude={"community_id", "stock"})
-    product = services.product_create(
-        actor=act, community=community, data=_product_data(fields, None), stock=payload.stock
+    created = services.product_create_once(
+        actor=act, community=community, data=_product_data(fields, None), stock=payload.stock, idempotency_key=key
     )
-    return Status(201, _one_product(act, product.pk))
+    return Status(200 if created.replayed else 201, _one_product(act, created.product.pk))
 
 
 @router.patch(

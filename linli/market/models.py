@@ -102,6 +102,9 @@ class Product(TimeStamped):
     is_active = models.BooleanField(_("on the shelf"), default=True)
     position = models.PositiveIntegerField(default=0)
     donated_item_id = models.BigIntegerField(null=True, blank=True, unique=True)  # points.DonatedItem, when donated
+    # set when created through the API (services.product_create_once): a retried create returns this product
+    idempotency_key = models.CharField(max_length=120, blank=True, default="")
+    request_hash = models.CharField(max_length=64, blank=True, default="")
 
     class Meta:
         ordering = ["position", "name", "id"]
@@ -111,6 +114,9 @@ class Product(TimeStamped):
             models.CheckConstraint(condition=Q(stock__gte=0), name="product_stock_not_negative"),
             models.CheckConstraint(
                 condition=Q(merchant__isnull=True) | Q(partner__isnull=True), name="product_one_provider"
+            ),
+            models.UniqueConstraint(
+                fields=["community", "idempotency_key"], condition=~Q(idempotency_key=""), name="product_key_once"
             ),
         ]
         indexes = [models.Index(fields=["community", "is_active", "position"], name="product_shelf")]

@@ -180,20 +180,83 @@ _PRODUCT_FIELDS = [
 ]  # fmt: skip
 
 
-def product_create(*, actor: Actor, community: Community, data: ProductData, stock: int = 0) -> Product:
-    """A new item on the shelf; `stock` > 0 books it as the first receipt."""
+@dataclass(frozen=True)
+class ProductCreated:
+    product: Product
+    replayed: bool
+
+
+def _plain(value: Any) -> Any:
+    """A ProductData value as JSON: related rows by id, dates as ISO text."""
+    if hasattr(value, "pk"):
+        return value.pk
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return value
+
+
+def _product_fingerprint(data: ProductData, stock: int) -> str:
+    body = {f: _plain(getattr(data, f)) for f in _PRODUCT_FIELDS} | {"stock": stock}
+    return hashlib.sha256(json.dumps(body, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+
+
+def _checked_product(actor: Actor, community: Community, data: ProductData, stock: int) -> ProductData:
     require(actor, "market.manage", community)
     data = _check_product(community, data)
     if not isinstance(stock, int) or isinstance(stock, bool) or not 0 <= stock <= MAX_STOCK_CHANGE:
         raise Invalid(_("Give a whole number, zero or more."), code="quantity_invalid", field="stock")
     if stock and not data.tracks_stock:
         raise Invalid(_("The stock of this item is not counted."), code="stock_not_tracked", field="stock")
+    return data
+
+
+def _product_insert(
+    actor: Actor, community: Community, data: ProductData, stock: int, key: str = "", fingerprint: str = ""
+) -> Product:
     with transaction.atomic():
-        product = Product.objects.create(community=community, **{f: getattr(data, f) for f in _PRODUCT_FIELDS})
+        product = Product.objects.create(
+            community=community,
+            idempotency_key=key,
+            request_hash=fingerprint,
+            **{f: getattr(data, f) for f in _PRODUCT_FIELDS},
+        )
         audit(actor=actor, action="market.product_create", obj=product, community_id=community.pk, price=data.price)
         if stock:
             _move(actor, product, stock, MovementKind.RECEIPT, _("Opening stock"))
     return product
+
+
+def product_create(*, actor: Actor, community: Community, data: ProductData, stock: int = 0) -> Product:
+    """A new item on the shelf; `stock` > 0 books it as the first receipt."""
+    data = _checked_product(actor, community, data, stock)
+    return _product_insert(actor, community, data, stock)
+
+
+def _product_replay(community_id: int, key: str, fingerprint: str) -> ProductCreated | None:
+    found = Product.objects.filter(community_id=community_id, idempotency_key=key).first()
+    if found is None:
+        return None
+    if found.request_hash != fingerprint:
+        raise IdempotencyKeyReused()
+    return ProductCreated(found, True)
+
+
+def product_create_once(
+    *, actor: Actor, community: Community, data: ProductData, stock: int = 0, idempotency_key: str
+) -> ProductCreated:
+    """`product_create` under an idempotency key (the API): a retry with the same key and the same item returns the
+    first product (as it is now) and creates nothing; the same key with another item is 409 idempotency_key_reused."""
+    key = _clean_key(idempotency_key)
+    data = _checked_product(actor, community, data, stock)
+    fingerprint = _product_fingerprint(data, stock)
+    # optimistic, like a redemption: the unique (community, key) of the insert catches a retry or a concurrent twin
+    try:
+        return ProductCreated(_product_insert(actor, community, data, stock, key, fingerprint), False)
+    except IntegrityError:
+        found = _product_replay(community.pk, key, fingerprint)
+        if found is not None:
+            return found
+        raise
 
 
 def product_update(*, actor: Actor, product: Product, data: ProductData) -> Product:

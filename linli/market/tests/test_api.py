@@ -85,6 +85,7 @@ def test_staff_create_patch_receive_adjust_and_read_movements(w: SimpleNamespace
         "POST",
         "/market/products",
         {"community_id": w.A.pk, "name": "挂面", "price": 4, "unit": "把", "stock": 12, "limit_per_person": 2},
+        key="noodles",
     )
     assert made.status_code == 201, made.content
     pid = made.json()["id"]
@@ -114,6 +115,44 @@ def test_staff_create_patch_receive_adjust_and_read_movements(w: SimpleNamespace
     assert call(resident, "GET", f"/market/products/{pid}/movements").status_code == 404
     assert call(resident, "PATCH", f"/market/products/{pid}", {"price": 1}).status_code == 403
     assert call(resident, "POST", f"/market/products/{pid}/receipts", {"quantity": 1}).status_code == 403
+
+
+def test_a_retried_create_returns_the_first_item_and_another_item_under_its_key_is_a_conflict(
+    w: SimpleNamespace,
+) -> None:
+    staff = client_for(w.staff_a)
+    noodles = {"community_id": w.A.pk, "name": "挂面", "price": 4, "stock": 12}
+    before = Product.objects.count()
+    missing = call(staff, "POST", "/market/products", noodles)
+    assert (missing.status_code, missing.json()["code"]) == (400, "idempotency_key_required")
+    assert Product.objects.count() == before
+    first = call(staff, "POST", "/market/products", noodles, key="n1")
+    assert first.status_code == 201, first.content
+    # the same item again, spelt with its defaults and surrounding spaces, is the same request
+    again = call(staff, "POST", "/market/products", {**noodles, "name": " 挂面 ", "kind": "goods"}, key="n1")
+    assert again.status_code == 200 and again.json() == first.json()
+    assert Product.objects.count() == before + 1
+    assert StockMovement.objects.filter(product_id=first.json()["id"]).count() == 1  # the opening stock once
+    assert stock(Product(pk=first.json()["id"])) == 12
+    other = call(staff, "POST", "/market/products", {**noodles, "price": 5}, key="n1")
+    assert (other.status_code, other.json()["code"]) == (409, "idempotency_key_reused")
+    more_stock = call(staff, "POST", "/market/products", {**noodles, "stock": 13}, key="n1")
+    assert (more_stock.status_code, more_stock.json()["code"]) == (409, "idempotency_key_reused")
+    assert Product.objects.count() == before + 1
+    # keys are kept apart per user: the street admin's "n1" makes an item of its own; a new key too
+    assert call(client_for(w.street_admin), "POST", "/market/products", noodles, key="n1").status_code == 201
+    assert call(staff, "POST", "/market/products", noodles, key="n2").status_code == 201
+    assert Product.objects.filter(community=w.A, name="挂面").count() == 3
+    # a retry after the item was changed answers with the item as it is now, not a second one
+    call(staff, "PATCH", f"/market/products/{first.json()['id']}", {"price": 6})
+    later = call(staff, "POST", "/market/products", noodles, key="n1")
+    assert later.status_code == 200 and (later.json()["id"], later.json()["price"]) == (first.json()["id"], 6)
+    # bad input under a key writes nothing and leaves the key free
+    bad = call(staff, "POST", "/market/products", {**noodles, "price": 0}, key="n3")
+    assert bad.json()["code"] == "price_invalid"
+    assert call(staff, "POST", "/market/products", noodles, key="n3").status_code == 201
+    # a resident is refused before anything is looked up by their key
+    assert call(client_for(w.resident_a1), "POST", "/market/products", noodles, key="n1").status_code == 403
 
 
 def test_low_stock_lists_items_at_their_alert_level(w: SimpleNamespace) -> None:

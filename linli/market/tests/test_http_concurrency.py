@@ -189,3 +189,22 @@ def test_one_resident_double_submits_confirm_ten_times(live_url: str) -> None:
     assert Transfer.objects.filter(debit__person=person).count() == 1
     assert Product.objects.get(pk=w.rice.pk).stock == 19 and Product.objects.get(pk=w.soy.pk).stock == 48
     assert_books_hold()
+
+
+def test_staff_double_submit_a_new_item_eight_times(live_url: str) -> None:
+    assert_real_database()
+    w = make_market(make_world())
+    token = "lnl_http_item_once_" + "x" * 20
+    ApiToken.objects.create(user=w.staff_a, name="台账", prefix=token[:12], key_hash=token_hash(token))
+    before = Product.objects.count()
+    body = {"community_id": w.A.pk, "name": "挂面", "price": 4, "stock": 12}
+    connection.close()
+
+    answers = _race(8, lambda _i: _post(f"{live_url}/market/products", token, "noodles-once", body))
+
+    statuses = sorted(status for status, _body in answers)
+    assert statuses == [200] * 7 + [201], answers[:3]  # one created it, the seven others answer with it
+    assert len({b["id"] for _status, b in answers}) == 1
+    assert Product.objects.count() == before + 1
+    made = Product.objects.get(name="挂面")
+    assert made.stock == 12 and StockMovement.objects.filter(product=made).count() == 1
