@@ -22,9 +22,9 @@ from django.utils.translation import pgettext
 
 Number = int | float
 
-WIDTH = 400  # viewBox width: at ~340 px of box a unit is ~0.85 px
-FONT = 17  # -> 14.4 px at 340 px
-SMALL = 16
+WIDTH = 400  # viewBox width: a 375 px phone leaves the chart ~325 px, a unit is ~0.81 px
+FONT = 18  # -> 14.6 px in the ~325 px a phone leaves the chart
+SMALL = 17
 INK = "#1a1a1a"
 GRID_LINE = "#d0d0d0"
 AXIS = "#555555"
@@ -270,6 +270,19 @@ def _integer(values: Sequence[Number | None]) -> bool:
 # --- charts ---------------------------------------------------------------------------------------------------------
 
 
+def _end_labels(labels: list[tuple[float, float, str, str]], frame: _Frame) -> list[str]:
+    """The last value of each line beside its point, pushed apart so two lines ending together stay readable."""
+    out: list[str] = []
+    placed: list[float] = []
+    for y, x, text, colour in sorted(labels):
+        ty = max(y + FONT * 0.35, frame.top + FONT * 0.7)
+        if placed and ty - placed[-1] < FONT + 2:
+            ty = placed[-1] + FONT + 2
+        placed.append(ty)
+        out.append(_t(x + 8, ty, text, weight="700", fill=colour))
+    return out
+
+
 def line_chart(
     labels: Sequence[str],
     series: Mapping[str, Sequence[Number | None]],
@@ -296,7 +309,7 @@ def line_chart(
         for i, n in enumerate(names)
     ]
     body, legend_h = _legend(legend_items, WIDTH, 0)
-    frame, axes = _axes(ticks, unit, legend_h, height, WIDTH)
+    frame, axes = _axes(ticks, unit, legend_h + FONT // 2, height, WIDTH)
     ends = [next((v for v in reversed(list(values)) if v is not None), None) for values in series.values()]
     room = max((_text_width(fmt(v, unit), FONT) for v in ends if v is not None), default=0) + 10
     frame = _Frame(frame.left, frame.top, frame.right - room, frame.bottom, frame.ymax)  # the last values' labels
@@ -304,6 +317,7 @@ def line_chart(
     n = len(labels)
     step = (frame.right - frame.left) / max(n - 1, 1)
     xs = [frame.left + (step * i if n > 1 else (frame.right - frame.left) / 2) for i in range(n)]
+    end_labels: list[tuple[float, float, str, str]] = []
     for i, name in enumerate(names):
         colour, dash, marker = PALETTE[i % len(PALETTE)], DASHES[i % len(DASHES)], MARKERS[i % len(MARKERS)]
         values = list(series[name])[:n]
@@ -323,12 +337,11 @@ def line_chart(
                 )
             if len(run) <= 12 or len(run) == 1:
                 body += [_marker(marker, x, y, colour) for x, y in run]
-        drawn = list(zip(xs, values, strict=False))
-        last = next(((x, v) for x, v in reversed(drawn) if v is not None), None)
+        points_at = list(zip(xs, values, strict=False))
+        last = next(((x, v) for x, v in reversed(points_at) if v is not None), None)
         if last is not None:
-            lx, lv = last
-            ly = frame.y(min(float(lv), frame.ymax))
-            body.append(_t(lx + 6, ly - 8, fmt(lv, unit), weight="700", fill=colour))
+            end_labels.append((frame.y(min(float(last[1]), frame.ymax)), last[0], fmt(last[1], unit), colour))
+    body += _end_labels(end_labels, frame)
     drawn, below = _x_labels(frame, xs, labels, months=months)
     return _svg(title, WIDTH, int(frame.bottom + below), body + drawn)
 

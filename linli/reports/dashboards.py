@@ -156,6 +156,21 @@ STATUS_ORDER = (
 )
 
 
+# Not the three severity colours (they mean blue/yellow/red grading): open states warm, finished ones green/slate.
+STATUS_COLOURS = {
+    "received": "#6a1b9a",
+    "accepted": "#00838f",
+    "dispatched": "#4e342e",
+    "in_progress": "#b45309",
+    "on_hold": "#8a8a8a",
+    "reopened": "#ad1457",
+    "resolved": "#2e7d32",
+    "closed": "#37474f",
+    "merged": "#b0bec5",
+    "cancelled": "#cfd8dc",
+}
+
+
 def status_labels() -> dict[str, str]:
     return {
         "received": pgettext("work order", "received"),
@@ -211,8 +226,12 @@ def community_page(board: CommunityDashboard) -> Page:
     page.charts.append(
         m.line("circulation", _("Points in circulation at the end of each month"), _named(s, ["circulation"]))
     )
-    by_status = _breakdown(board.months, "by_status", STATUS_ORDER, status_labels())
-    page.charts.append(m.bars("status", _("Work orders received each month, by status now"), by_status, stacked=True))
+    statuses = status_labels()
+    by_status = _breakdown(board.months, "by_status", STATUS_ORDER, statuses)
+    palette = {statuses[k]: colour for k, colour in STATUS_COLOURS.items()}
+    page.charts.append(
+        m.bars("status", _("Work orders received each month, by status now"), by_status, stacked=True, colours=palette)
+    )
     colours = colour_labels()
     by_colour = _breakdown(board.months, "by_colour", ("blue", "yellow", "red", ""), colours, keep_empty=True)
     palette = {colours[k]: charts.SEVERITY_COLOURS[k] for k in colours}

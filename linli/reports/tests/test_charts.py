@@ -150,9 +150,9 @@ def test_hbar_order_and_missing_value() -> None:
 
 
 def test_text_is_big_enough_on_a_phone() -> None:
-    """At 375 px the chart's box is about 340 px wide: every text must be drawn at >= 13.5 px, values at >= 14 px."""
+    """At 375 px the chart's box is about 325 px wide: every text must be drawn at >= 13.5 px, values at >= 14 px."""
     root = parse(charts.bar_chart(["2026-10"], {"a": [3]}, title="t"))
     width = int((root.get("viewBox") or "").split()[2])
-    sizes = [float(t.get("font-size") or 0) * 340 / width for t in root.iter(f"{SVG}text")]
+    sizes = [float(t.get("font-size") or 0) * 325 / width for t in root.iter(f"{SVG}text")]
     assert min(sizes) >= 13.5
-    assert charts.FONT * 340 / charts.WIDTH >= 14
+    assert charts.FONT * 325 / charts.WIDTH >= 14
