@@ -36,7 +36,7 @@ from linli.market.models import MovementKind, RedemptionLine, RedemptionStatus, 
 from linli.orders.models import DONE_STATUSES, Severity, Status, WorkOrder
 from linli.org.domain import mask_name
 from linli.org.models import Grid, HouseholdMember, Person
-from linli.points.models import Claim, Donation, DonationStatus, Rule, RuleArea
+from linli.points.models import Donation, DonationStatus, Rule, RuleArea
 from linli.reports import domain
 
 VERSION = 1  # bump when the shape changes; stored months of another version are recomputed
@@ -138,28 +138,19 @@ def earners(community_id: int, start: datetime, end: datetime, db: str = "defaul
 
 def earned_by_rule(community_id: int, start: datetime, end: datetime, db: str = "default") -> list[dict[str, Any]]:
     """Awards that came from claims, by area and rule; the points are what was posted."""
-    # the award's ref_id is the claim's id: primary-key lookups, no index on claims needed
-    amounts: dict[int, int] = {}
-    for claim_id, amount in (
-        Transfer.objects.using(db)
-        .filter(community_id=community_id, created_at__gte=start, created_at__lt=end, kind=TransferKind.AWARD)
-        .filter(ref_type="claim")
-        .values_list("ref_id", "amount")
-    ):
-        if claim_id is not None:
-            amounts[claim_id] = amounts.get(claim_id, 0) + amount
-    per_rule: dict[int, list[Any]] = {}
-    ids = list(amounts)
-    for i in range(0, len(ids), 5000):
-        for rule_id, person_id, claim_id in (
-            Claim.objects.using(db)
-            .filter(id__in=ids[i : i + 5000], community_id=community_id)
-            .values_list("rule_id", "person_id", "id")
-        ):
-            row = per_rule.setdefault(rule_id, [0, 0, set()])
-            row[0] += amounts[claim_id]
-            row[1] += 1
-            row[2].add(person_id)
+    # one grouped join, the month's awards (an index range on (community, created_at)) to their claims by primary key
+    # (the award's ref_id is the claim's id): at street scale a month has ~30,000 awards, and fetching their claims
+    # back in chunks of ids cost more than a second (bench/reports_scale.py, docs/performance.md)
+    sql = """
+        SELECT c.rule_id, SUM(t.amount), COUNT(DISTINCT c.id), COUNT(DISTINCT c.person_id)
+        FROM ledger_transfer t JOIN points_claim c ON c.id = t.ref_id
+        WHERE t.community_id = %s AND t.created_at >= %s AND t.created_at < %s AND t.kind = %s
+          AND t.ref_type = 'claim' AND c.community_id = %s
+        GROUP BY c.rule_id
+    """
+    with connections[db].cursor() as cursor:
+        cursor.execute(sql, [community_id, start, end, TransferKind.AWARD.value, community_id])
+        per_rule = {rule_id: (int(points), int(claims), int(people)) for rule_id, points, claims, people in cursor}
     rules = {
         r["id"]: r
         for r in Rule.objects.using(db).filter(id__in=list(per_rule)).values("id", "area_id", "current__name")
@@ -171,7 +162,7 @@ def earned_by_rule(community_id: int, start: datetime, end: datetime, db: str = 
             "rule": rules[rule_id]["current__name"] or "",
             "points": points,
             "claims": claims,
-            "people": len(people),
+            "people": people,
         }
         for rule_id, (points, claims, people) in per_rule.items()
         if rule_id in rules
