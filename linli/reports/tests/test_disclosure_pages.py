@@ -55,14 +55,14 @@ def test_staff_page_lists_twelve_closed_months_and_publishes_october(october: Si
         assert response.status_code == 302 and response["Location"] == f"{STAFF_URL}?community={october.A.pk}"
         again = client.post(PUBLISH_URL, form)  # a double click publishes once
         assert again.status_code == 302
-        page = client.get(STAFF_URL).content.decode()
+        after = client.get(STAFF_URL).content.decode()
     d = Disclosure.objects.get()
     assert d.revision == 1 and d.published_by == october.staff_a and d.month == OCTOBER
     assert Seal.objects.filter(community=october.A, month="2026-10").exists()
-    row = page[page.index('data-month="2026-10"') :]
+    row = after[after.index('data-month="2026-10"') :]
     assert 'data-testid="state-published"' in row[:2000]
-    assert reverse("reports:public_pdf", args=[october.A.code, "2026-10"]) in page
-    assert 'data-testid="correct-2026-10"' in page
+    assert reverse("reports:public_pdf", args=[october.A.code, "2026-10"]) in after
+    assert 'data-testid="correct-2026-10"' in after
 
 
 def test_correction_needs_a_reason_and_makes_revision_two(october: SimpleNamespace) -> None:
