@@ -214,7 +214,7 @@ def community_page(board: CommunityDashboard) -> Page:
     note = ""
     if len(present) > 1:
         (m0, v0), (m1, v1) = present[0], present[-1]
-        note = _("From %(first)s volunteers in %(first_month)s to %(last)s in %(last_month)s.") % {
+        note = _("Volunteers: %(first)s in %(first_month)s, %(last)s in %(last_month)s.") % {
             "first": v0,
             "first_month": charts.month_label(m0, with_year=True),
             "last": v1,
