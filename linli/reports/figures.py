@@ -156,7 +156,7 @@ def earned_by_rule(community_id: int, start: datetime, end: datetime, db: str = 
         for r in Rule.objects.using(db).filter(id__in=list(per_rule)).values("id", "area_id", "current__name")
     }
     areas = dict(RuleArea.objects.using(db).filter(community_id=community_id).values_list("id", "name"))
-    out = [
+    out: list[dict[str, Any]] = [
         {
             "area": areas.get(rules[rule_id]["area_id"], ""),
             "rule": rules[rule_id]["current__name"] or "",
