@@ -108,8 +108,8 @@ class Progress:
             return
         share = self.done / self.total
         tenth = int(share * 10)
-        if not self.tty and not final and tenth == self._last_tenth:
-            return
+        if not self.tty and not final and (tenth == self._last_tenth or tenth == 10):
+            return  # off a terminal: a line per tenth, and 100 % only once, from close()
         self._last_tenth = tenth
         bar = "#" * int(share * 30)
         line = (
