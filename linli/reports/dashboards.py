@@ -221,7 +221,7 @@ def community_page(board: CommunityDashboard) -> Page:
             "last_month": charts.month_label(m1, with_year=True),
         }
     page.charts.append(m.line("volunteers", _("Volunteers each month"), _named(s, ["volunteers"]), note))
-    points = {_("Points issued"): list(s.values["earned"]), _("Points redeemed"): list(s.values["spent"])}
+    points = {_("Points awarded"): list(s.values["earned"]), _("Points redeemed"): list(s.values["spent"])}
     page.charts.append(m.bars("points", _("Points issued and redeemed each month"), points))
     page.charts.append(
         m.line("circulation", _("Points in circulation at the end of each month"), _named(s, ["circulation"]))
