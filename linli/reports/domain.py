@@ -108,7 +108,7 @@ def months_between(first: date, last: date) -> list[date]:
 
 
 def parse_month(text: str) -> date | None:
-    """"2026-10" (full-width digits too, as phones type them) -> date(2026, 10, 1); anything else -> None."""
+    """ "2026-10" (full-width digits too, as phones type them) -> date(2026, 10, 1); anything else -> None."""
     text = unicodedata.normalize("NFKC", text or "").strip()
     if not text.isascii():
         return None
