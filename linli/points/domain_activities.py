@@ -85,3 +85,20 @@ def places_to_fill(capacity: int | None, confirmed: int, waiting: int) -> int:
     if capacity is None:
         return waiting
     return max(0, min(waiting, capacity - confirmed))
+
+
+def place_time(moment: time, starts_at: datetime, ends_at: datetime) -> datetime:
+    """A clock time the organiser typed, put on the activity's own day. An activity that runs past midnight has two
+    days; the time goes on whichever puts it nearest the activity (inside it if it can be), so 23:40 is the evening it
+    began and 00:20 the morning it ended. starts_at and ends_at are local, aware datetimes."""
+    candidates = {
+        datetime.combine(starts_at.date(), moment, tzinfo=starts_at.tzinfo),
+        datetime.combine(ends_at.date(), moment, tzinfo=ends_at.tzinfo),
+    }
+
+    def distance(at: datetime) -> timedelta:
+        if at < starts_at:
+            return starts_at - at
+        return at - ends_at if at > ends_at else timedelta(0)
+
+    return min(sorted(candidates), key=distance)

@@ -15,7 +15,7 @@ from linli.org.models import Community, Grid, Team
 from linli.points import selectors
 from linli.points.activities import MAX_CAPACITY, ActivityData, SeriesData
 from linli.points.domain_activities import WEEKDAYS as WEEKDAY_CODES
-from linli.points.domain_activities import Repeat
+from linli.points.domain_activities import Repeat, place_time
 from linli.points.models import Activity, ActivitySeries
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -223,12 +223,11 @@ class MarkForm(forms.Form):
     checked_out_at = forms.TimeField(label=_("Left"), widget=TIME, required=False)
 
     def times(self, activity: Activity) -> tuple[datetime | None, datetime | None]:
-        """The times on the activity's own day (an arrival after midnight belongs to the day it ends)."""
-        day = timezone.localtime(activity.starts_at).date()
-        end_day = timezone.localtime(activity.ends_at).date()
+        """The typed times on the activity's own day; one that runs past midnight has two (domain.place_time)."""
+        starts, ends = timezone.localtime(activity.starts_at), timezone.localtime(activity.ends_at)
         d = self.cleaned_data
-        arrived = aware(day, d["checked_in_at"]) if d.get("checked_in_at") else None
-        left = aware(end_day, d["checked_out_at"]) if d.get("checked_out_at") else None
+        arrived = place_time(d["checked_in_at"], starts, ends) if d.get("checked_in_at") else None
+        left = place_time(d["checked_out_at"], starts, ends) if d.get("checked_out_at") else None
         return arrived, left
 
 

@@ -432,3 +432,41 @@ def test_steward_role_is_not_organiser(w: SimpleNamespace) -> None:
     RoleAssignment.objects.create(user=w.grid_worker_a2, role=Role.GRID_WORKER, grid=w.A1)
     activity.grid = w.A1
     assert act.may_console(actor_for(w.grid_worker_a2), activity)
+
+
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [
+        (time(21, 30), datetime(2026, 10, 3, 21, 30)),  # the start
+        (time(22, 40), datetime(2026, 10, 3, 22, 40)),  # the evening it began, not the next evening
+        (time(0, 20), datetime(2026, 10, 4, 0, 20)),  # past midnight: the morning it ended
+        (time(20, 50), datetime(2026, 10, 3, 20, 50)),  # early arrival
+        (time(1, 15), datetime(2026, 10, 4, 1, 15)),  # left late
+    ],
+)
+def test_a_typed_time_lands_on_the_right_day_of_an_activity_past_midnight(typed: time, expected: datetime) -> None:
+    tz = timezone.get_default_timezone()
+    starts, ends = datetime(2026, 10, 3, 21, 30, tzinfo=tz), datetime(2026, 10, 4, 0, 30, tzinfo=tz)
+    assert da.place_time(typed, starts, ends) == expected.replace(tzinfo=tz)
+
+
+def test_a_typed_time_on_a_one_day_activity_is_that_day() -> None:
+    tz = timezone.get_default_timezone()
+    starts, ends = datetime(2026, 10, 3, 9, 0, tzinfo=tz), datetime(2026, 10, 3, 11, 0, tzinfo=tz)
+    assert da.place_time(time(23, 0), starts, ends) == datetime(2026, 10, 3, 23, 0, tzinfo=tz)
+    assert da.place_time(time(8, 10), starts, ends) == datetime(2026, 10, 3, 8, 10, tzinfo=tz)
+
+
+def test_the_console_form_reads_times_of_an_activity_past_midnight() -> None:
+    """The organiser types 22:40 for someone who left before midnight: that is the evening it began."""
+    from linli.points.forms_activities import MarkForm
+
+    tz = timezone.get_default_timezone()
+    starts, ends = datetime(2026, 10, 3, 21, 30, tzinfo=tz), datetime(2026, 10, 4, 0, 30, tzinfo=tz)
+    activity = Activity(starts_at=starts, ends_at=ends)
+    form = MarkForm({"person": 1, "present": "1", "checked_in_at": "21:30", "checked_out_at": "22:40"})
+    assert form.is_valid(), form.errors
+    assert form.times(activity) == (
+        datetime(2026, 10, 3, 21, 30, tzinfo=tz),
+        datetime(2026, 10, 3, 22, 40, tzinfo=tz),
+    )
