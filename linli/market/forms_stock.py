@@ -13,6 +13,7 @@ from django.utils.translation import pgettext_lazy
 
 from linli.common.errors import DomainError
 from linli.common.images import read_upload, reencode
+from linli.ledger.forms import new_key
 from linli.market import domain
 from linli.market.models import ChoiceGroup, LimitPeriod, Product, ProductKind, StocktakeLine
 from linli.market.services import MAX_PRICE, MAX_STOCK_CHANGE, ProductData
@@ -99,6 +100,8 @@ class ProductForm(forms.Form):
         widget=_number(),
         help_text=_("Smaller numbers are shown first."),
     )
+    # a new item's form carries a key of its own: a double click or a resent page adds the item once
+    request_key = forms.CharField(max_length=64, widget=forms.HiddenInput)
     photo = forms.FileField(
         label=_("Photo"),
         required=False,
@@ -118,8 +121,11 @@ class ProductForm(forms.Form):
             field = self.fields[name]
             assert isinstance(field, forms.ModelChoiceField)
             field.queryset = qs
-        if not new:
+        if new:
+            self.initial.setdefault("request_key", new_key())
+        else:
             del self.fields["stock"]  # stock changes only through receipts, adjustments and counts
+            del self.fields["request_key"]
 
     def clean_photo(self) -> Any:
         """Read the picture now, so a fake image is an inline error before anything is written."""

@@ -24,6 +24,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from linli.common.errors import DomainError, Forbidden, Invalid
 from linli.common.views import attempt, paginate, query_string_without_page
+from linli.ledger.errors import IdempotencyKeyReused
 from linli.market import export_stock, selectors, services
 from linli.market.forms_stock import (
     AdjustForm,
@@ -101,20 +102,31 @@ def products(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _save_product(form: ProductForm, actor: Actor, community: Community, product: Product | None) -> Product | None:
-    """The item and its photo together or not at all; a refusal becomes an inline error."""
+def _save_product(
+    request: HttpRequest, form: ProductForm, actor: Actor, community: Community, product: Product | None
+) -> Product | None:
+    """The item and its photo together or not at all; a refusal becomes an inline error. A new item is created under
+    the form's key, so the same form sent twice adds it once (and its photo once)."""
     try:
         with transaction.atomic():
             if product is None:
-                saved = services.product_create(
-                    actor=actor, community=community, data=form.product_data(), stock=form.cleaned_data["stock"]
+                created = services.product_create_once(
+                    actor=actor,
+                    community=community,
+                    data=form.product_data(),
+                    stock=form.cleaned_data["stock"],
+                    idempotency_key=pages.form_key(request, form.cleaned_data["request_key"]),
                 )
+                saved, fresh = created.product, not created.replayed
             else:
-                saved = services.product_update(actor=actor, product=product, data=form.product_data())
-            if form.cleaned_data.get("photo"):
+                saved, fresh = services.product_update(actor=actor, product=product, data=form.product_data()), True
+            if fresh and form.cleaned_data.get("photo"):
                 services.product_photo_set(actor=actor, product=saved, upload=form.cleaned_data["photo"])
     except DomainError as exc:
-        form.add_error(exc.field if exc.field in form.fields else None, str(exc.message))
+        message = str(exc.message)
+        if exc.code == IdempotencyKeyReused.code:  # sent back after it succeeded, with something changed
+            message = _("This form has already added an item. To add another, open “New item” again.")
+        form.add_error(exc.field if exc.field in form.fields else None, message)
         return None
     return saved
 
@@ -124,7 +136,7 @@ def _product_page(request: HttpRequest, actor: Actor, community: Community, prod
     if request.method == "POST":
         form = ProductForm(request.POST, request.FILES, community=community, new=new)
         if form.is_valid():
-            saved = _save_product(form, actor, community, product)
+            saved = _save_product(request, form, actor, community, product)
             if saved is not None:
                 text = _("“%(name)s” added to the shelf.") if new else _("“%(name)s” saved.")
                 messages.success(request, text % {"name": saved.name})

@@ -52,6 +52,7 @@ def _new_item(w: SimpleNamespace) -> dict[str, Any]:
         "position": 0,
         "tracks_stock": "on",
         "is_active": "on",
+        "request_key": "matrix-new-item",
     }
 
 

@@ -72,6 +72,7 @@ def item(**extra: Any) -> dict[str, Any]:
         "position": "0",
         "tracks_stock": "on",
         "is_active": "on",
+        "request_key": "form-1",
     }
     data.update(extra)
     return {k: v for k, v in data.items() if v is not None}
@@ -160,6 +161,30 @@ def test_new_item_with_opening_stock_and_photo(w: SimpleNamespace) -> None:
     assert (movement.kind, movement.quantity, movement.actor_id) == (MovementKind.RECEIPT, 12, w.staff_a.id)
     photo = ProductPhoto.objects.get(product=made)
     assert photo.width == 60 and bytes(photo.data)[:2] == b"\xff\xd8"  # re-encoded as JPEG
+
+
+def test_a_new_item_form_sent_twice_adds_the_item_once(w: SimpleNamespace) -> None:
+    """A double click on Save, or the page sent again: one item, one opening receipt, one photo."""
+    c = english(w.staff_a)
+    page = text(c.get(NEW, {"community": w.A.id}))
+    key = page.split('name="request_key" value="')[1].split('"')[0]
+    assert len(key) == 32
+    for _ in range(2):
+        response = c.post(f"{NEW}?community={w.A.id}", {**item(request_key=key), "photo": png()})
+        assert response.status_code == 302
+    made = Product.objects.get(name="挂面")
+    assert StockMovement.objects.filter(product=made).count() == 1 and made.stock == 12
+    assert ProductPhoto.objects.filter(product=made).count() == 1
+    # the same form sent back with something changed adds nothing and says why
+    response = c.post(f"{NEW}?community={w.A.id}", item(request_key=key, name="龙须面"))
+    assert response.status_code == 400 and "This form has already added an item" in text(response)
+    assert not Product.objects.filter(name="龙须面").exists()
+    # another login cannot replay this one's form
+    assert english(w.street_admin).post(f"{NEW}?community={w.A.id}", item(request_key=key)).status_code == 302
+    assert Product.objects.filter(name="挂面").count() == 2
+    # a form without its key (not one a browser sends) is refused and writes nothing
+    response = c.post(f"{NEW}?community={w.A.id}", item(request_key=None, name="无钥匙"))
+    assert response.status_code == 400 and not Product.objects.filter(name="无钥匙").exists()
 
 
 def test_new_voucher_item_with_provider_limit_and_window(w: SimpleNamespace) -> None:
