@@ -320,10 +320,17 @@ def _is_view(action: str) -> bool:
 COMMUNITY_READABLE = (Community, Grid, Compound, Building, Team, Merchant, PartnerUnit)
 
 
+# ... but only their names and shape: a merchant's books (settlement.view) are its own operator's and the committee's,
+# not the shop next door's.
+NAME_ACTIONS = frozenset({"org.view", "merchant.view", "team.view", "partner.view"})
+
+
 def _community_readable(grant: Grant, action: str, model: type[Model]) -> bool:
-    return (
-        _is_view(action) and grant.level in {"grid", "building", "merchant"} and issubclass(model, COMMUNITY_READABLE)
-    )
+    if not (_is_view(action) and grant.level in {"grid", "building", "merchant"}):
+        return False
+    if issubclass(model, Merchant):
+        return action in NAME_ACTIONS
+    return issubclass(model, COMMUNITY_READABLE)
 
 
 def _covers(actor: Actor, grant: Grant, scope: Scope, action: str) -> bool:

@@ -27,7 +27,8 @@ from linli.common.testing import client_for
 from linli.market import reports, services
 from linli.market.models import Product, Redemption, Voucher, VoucherStatus
 from linli.market.testing import buy, give_points, make_market
-from linli.org.access import actor_for
+from linli.org.access import actor_for, can
+from linli.org.models import Merchant
 
 pytestmark = pytest.mark.django_db
 
@@ -207,6 +208,17 @@ def test_settlement_pages(w: SimpleNamespace) -> None:
     assert rows[1][2:] == ("理发一次", 5, "王*英")
     assert Product.objects.filter(pk=w.haircut.pk).exists()
     assert Voucher.objects.filter(status=VoucherStatus.USED).count() == 1
+
+
+def test_a_shop_reads_its_own_settlement_and_no_other_shops(w: SimpleNamespace) -> None:
+    """A shop's operator may read the names of the community's other shops, never their books."""
+    neighbour = Merchant.objects.create(community=w.A, name="社区药店")
+    op = client_for(w.merchant_op_a)
+    assert op.get(f"/market/settlement/?merchant={neighbour.pk}").status_code == 404
+    assert op.get(f"/market/settlement/export.xlsx?merchant={neighbour.pk}").status_code == 404
+    assert op.get(f"/api/v1/market/reports/settlement?merchant={neighbour.pk}").status_code == 404
+    assert op.get(f"/api/v1/market/reports/settlement?merchant={w.mA.pk}").status_code == 200
+    assert can(actor_for(w.merchant_op_a), "merchant.view", neighbour)  # its name is no secret
 
 
 def test_the_api_says_what_the_page_says(w: SimpleNamespace) -> None:
