@@ -14,9 +14,10 @@ from django.views.decorators.http import require_GET
 from linli.common.errors import Forbidden, NotFound
 from linli.market import export, reports
 from linli.org import pages
-from linli.org.access import Actor, require_any
+from linli.org.access import Actor, can, require_any
 from linli.org.context_processors import get_actor
 from linli.org.models import Community, Merchant
+from linli.points import merchant_service
 
 
 def _months(request: HttpRequest) -> reports.Months:
@@ -100,6 +101,10 @@ def settlement(request: HttpRequest) -> HttpResponse:
     else:
         context["s"] = reports.settlement(actor, merchant, period)
         context["may_summary"] = reports.settles_community(actor, community)
+        if can(actor, "merchant_service.view", merchant):  # the shop's own points, for its operator and the committee
+            services = merchant_service.merchant_services(actor, merchant)
+            context["earnings"] = services.filter(occurred_on__gte=period.first, occurred_on__lte=period.last)
+            context["shop_balance"] = merchant_service.merchant_balance(actor, merchant)
     return render(request, "market/rep_settlement.html", context)
 
 

@@ -64,6 +64,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "merchant.view": frozenset(READERS | {R.MERCHANT_OPERATOR, R.RESIDENT}),
     "merchant.manage": frozenset(STAFF),
     "merchant.award": frozenset(STAFF),  # record a caring merchant's service hours/times and post their points
+    "merchant_service.view": frozenset(STAFF | {R.AUDITOR, R.MERCHANT_OPERATOR}),  # those records: one's own shop's
     "partner.view": frozenset(READERS),
     "partner.manage": frozenset(STAFF),
     # logins, roles, API tokens

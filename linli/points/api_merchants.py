@@ -5,8 +5,9 @@ POST /points/merchants/{merchant_id}/services needs an `Idempotency-Key` header 
 idempotency_key_required when missing), kept apart per user: 201 the first time, 200 with the same record for a retry
 (nothing posted again), 409 idempotency_key_reused for the same key with another body.
 
-Who (linli.org.access): "merchant.award" (staff, the street admin) records and reads a shop's services. A merchant
-outside the caller's sight is 404; one they may see but not award (its own operator, the auditor, a resident) is 403.
+Who (linli.org.access): "merchant.award" (staff, the street admin) records a shop's services; "merchant_service.view"
+reads them (those staff, the auditor, and the shop's own operator). A merchant outside the caller's sight is 404; one
+they may see but not award or read (another shop's operator sees its name only, a resident) is 403.
 """
 
 from __future__ import annotations
@@ -32,10 +33,10 @@ router = Router(tags=["points"])
 _key = idempotency_key  # the handlers' `idempotency_key` parameter (the header) shadows the name
 
 
-def _merchant(act: Actor, pk: int) -> Merchant:
-    """A merchant the caller may see (else 404) and award (else 403)."""
+def _merchant(act: Actor, pk: int, action: str = "merchant.award") -> Merchant:
+    """A merchant the caller may see (else 404) and act on (else 403)."""
     merchant = org_selectors.get_visible(act, Merchant, pk)
-    require(act, "merchant.award", merchant)
+    require(act, action, merchant)
     return merchant
 
 
@@ -66,7 +67,7 @@ def _service_out(s: MerchantService) -> dict[str, Any]:
 )
 def list_merchant_services(request: HttpRequest, merchant_id: Id, page: Query[PageIn]) -> dict[str, Any]:
     act = actor(request)
-    merchant = _merchant(act, merchant_id)
+    merchant = _merchant(act, merchant_id, "merchant_service.view")
     found = paginate(merchant_service.merchant_services(act, merchant), page)
     return {
         "count": found["count"],

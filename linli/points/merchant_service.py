@@ -195,13 +195,13 @@ def merchant_service_record(
 
 # --- reads ----------------------------------------------------------------------------------------------------------
 def merchant_services(actor: Actor, merchant: Merchant) -> QuerySet[MerchantService]:
-    """A merchant's earnings, newest first, for the staff who record them."""
-    require(actor, "merchant.award", merchant, hide=True)
+    """A merchant's earnings, newest first: for the staff who record them, the auditor and the shop's own operator."""
+    require(actor, "merchant_service.view", merchant, hide=True)
     return MerchantService.objects.filter(merchant=merchant).select_related("rule", "version", "actor").order_by("-id")
 
 
 def merchant_balance(actor: Actor, merchant: Merchant) -> int:
-    require(actor, "merchant.award", merchant, hide=True)
+    require(actor, "merchant_service.view", merchant, hide=True)
     return ledger_selectors.merchant_balance(merchant.pk)
 
 

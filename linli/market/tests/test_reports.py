@@ -19,6 +19,7 @@ from datetime import timedelta
 from types import SimpleNamespace
 
 import pytest
+from django.conf import settings
 from django.utils import timezone
 from openpyxl import load_workbook
 
@@ -234,3 +235,30 @@ def test_the_api_says_what_the_page_says(w: SimpleNamespace) -> None:
     assert mine["used_total"] == {"count": 1, "points": 5} and mine["used"][0]["holder"] == "王*英"
     summary = client_for(w.auditor_a).get(f"/api/v1/market/reports/settlements?community={w.A.pk}").json()
     assert [(m["merchant"], m["open"]["count"]) for m in summary["merchants"]] == [("老街理发店", 1)]
+
+
+def test_the_shops_settlement_shows_the_points_it_earned(w: SimpleNamespace) -> None:
+    from decimal import Decimal
+
+    from linli.points.merchant_service import merchant_service_record
+    from linli.points.testing import make_catalogue
+
+    rules = make_catalogue(w)
+    merchant_service_record(
+        actor=actor_for(w.staff_a),
+        merchant=w.mA,
+        rule=rules.cleanup,
+        quantity=Decimal(2),
+        occurred_on=timezone.localdate(),
+        note="为独居老人理发",
+        idempotency_key="settle-1",
+    )
+    page = client_for(w.merchant_op_a).get("/market/settlement/").content.decode()
+    assert 'data-testid="shop-balance">6<' in page
+    earnings = page.split('data-testid="earnings"')[1].split("</table>")[0]
+    assert "环境清扫" in earnings and ">6<" in earnings
+    # a period before it: the balance stays, the list says nothing was recorded
+    operator = client_for(w.merchant_op_a)
+    operator.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    page = operator.get("/market/settlement/", {"since": "2026-01-01", "until": "2026-01-31"}).content.decode()
+    assert 'data-testid="shop-balance">6<' in page and "No service recorded in this period." in page

@@ -1,8 +1,9 @@
 """API permission rows for caring merchants' service points (merged by tests/test_api_permissions.py). Every request
 targets A's barber mA (operator merchant_op_a) under A's clean-up rule (3 points per full hour).
 
-Only those who may award a shop ("merchant.award": A's staff and the street admin) record or read its services; its
-own operator, the auditor and everyone else are refused (403 when they can see the shop, 404 otherwise).
+Only those who may award a shop ("merchant.award": A's staff and the street admin) record its services. Its books
+("merchant_service.view") are read by them, the auditor and the shop's own operator; everyone else is refused (403
+when they can see the shop, 404 otherwise).
 """
 
 from __future__ import annotations
@@ -16,9 +17,10 @@ from linli.points.models import Rule
 from linli.points.testing import make_catalogue
 
 AWARD_A = allow("street_admin", "staff_a")
+READ_A = allow("street_admin", "staff_a", "auditor_a", "merchant_op_a")
 
 MATRIX: dict[Op, dict[str, bool]] = {
-    ("GET", "/points/merchants/{merchant_id}/services"): AWARD_A,
+    ("GET", "/points/merchants/{merchant_id}/services"): READ_A,
     ("POST", "/points/merchants/{merchant_id}/services"): AWARD_A,
 }
 

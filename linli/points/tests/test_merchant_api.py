@@ -19,7 +19,7 @@ from django.utils import timezone
 from linli.common.testing import client_for
 from linli.ledger.models import Account, SystemAccount, Transfer, TransferKind
 from linli.ledger.selectors import merchant_balance
-from linli.org.models import ApiToken
+from linli.org.models import ApiToken, Merchant
 from linli.org.services import token_hash
 from linli.points.models import MerchantService
 from linli.points.testing import make_catalogue
@@ -164,10 +164,21 @@ def test_the_shops_operator_cannot_award_their_own_shop(w: SimpleNamespace) -> N
     operator = client_for(w.merchant_op_a)
     refused = post(operator, url(w), body(w.mediation, 5))
     assert (refused.status_code, refused.json()["code"]) == (403, "forbidden")
-    assert operator.get(url(w)).status_code == 403
     for name in ("auditor_a", "grid_chief_a1", "resident_a1"):
         assert post(client_for(getattr(w, name)), url(w), body(w.mediation, 1)).status_code in (403, 404)
     assert nothing_written(w)
+
+
+def test_the_shops_operator_reads_its_own_records_and_no_other_shops(w: SimpleNamespace) -> None:
+    assert post(client_for(w.staff_a), url(w), body(w.cleanup, "2")).status_code == 201
+    listed = client_for(w.merchant_op_a).get(url(w))
+    assert listed.status_code == 200, listed.content
+    assert (listed.json()["count"], listed.json()["balance"], listed.json()["items"][0]["points"]) == (1, 6, 6)
+    assert client_for(w.auditor_a).get(url(w)).json()["balance"] == 6
+    neighbour = Merchant.objects.create(community=w.A, name="社区药店")
+    # another shop's name is no secret to the operator, its books are
+    assert client_for(w.merchant_op_a).get(url(w, neighbour)).status_code == 403
+    assert client_for(w.resident_a1).get(url(w)).status_code in (403, 404)
 
 
 def test_a_token_records_too(w: SimpleNamespace) -> None:
