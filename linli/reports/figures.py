@@ -16,7 +16,7 @@ from datetime import date, datetime
 from typing import Any
 
 from django.db import connections
-from django.db.models import Avg, Count, Q, Sum
+from django.db.models import Avg, Count, Q, QuerySet, Sum
 from django.utils import timezone
 
 from linli.council.models import (
@@ -95,6 +95,23 @@ def circulation_at(community_id: int, moment: datetime, db: str = "default") -> 
     with connections[db].cursor() as cursor:
         cursor.execute(sql, [community_id, *system, *system, community_id, moment])
         return int(cursor.fetchone()[0])
+
+
+def volunteer_count(community_id: int, start: datetime, end: datetime, db: str = "default") -> int:
+    """How many people were awarded points in the window: `len(earners(...))` in one counting statement."""
+    return (
+        Transfer.objects.using(db)
+        .filter(
+            community_id=community_id,
+            created_at__gte=start,
+            created_at__lt=end,
+            kind=TransferKind.AWARD,
+            credit__kind=AccountKind.PERSON,
+        )
+        .values("credit_id")
+        .distinct()
+        .count()
+    )
 
 
 def _person_grids(community_id: int, person_ids: list[int], db: str) -> dict[int, int]:
@@ -284,13 +301,17 @@ def orders(community_id: int, start: datetime, end: datetime, db: str = "default
     }
 
 
-def council(community_id: int, start: datetime, end: datetime, db: str = "default") -> dict[str, Any]:
-    held = Meeting.objects.using(db).filter(
+def held_meetings(community_id: int, start: datetime, end: datetime, db: str = "default") -> QuerySet[Meeting]:
+    return Meeting.objects.using(db).filter(
         community_id=community_id,
         starts_at__gte=start,
         starts_at__lt=end,
         status__in=[MeetingStatus.HELD, MeetingStatus.CLOSED],
     )
+
+
+def council(community_id: int, start: datetime, end: datetime, db: str = "default") -> dict[str, Any]:
+    held = held_meetings(community_id, start, end, db)
     meeting_ids = list(held.values_list("id", flat=True))
     by_grid: dict[str, int] = {}
     for grid_id, n in held.values_list("grid_id").annotate(n=Count("id")).order_by():
@@ -398,6 +419,32 @@ def month_figures(
         "orders": order_figures,
         "council": council_figures,
         "grids": dict(sorted(grids.items(), key=lambda kv: int(kv[0]))),
-        "residents": Person.objects.using(db).filter(community_id=community_id, is_active=True).count(),
+        "residents": residents(community_id, db),
         "seal": seal_of(community_id, month, db),
+    }
+
+
+def residents(community_id: int, db: str = "default") -> int:
+    return Person.objects.using(db).filter(community_id=community_id, is_active=True).count()
+
+
+def street_figures(
+    community_id: int, month: date, *, db: str = "default", now: datetime | None = None
+) -> dict[str, Any]:
+    """The part of `month_figures` that the street roll-up compares, and nothing else: no breakdown by rule, item,
+    grid or name. What the roll-up counts in the request for a month nobody has stored yet (a fraction of the full
+    month's cost); same keys and same numbers as `month_figures`, so `selectors.STREET_METRICS` reads either."""
+    start, end = window(month)
+    now = now or timezone.now()
+    flows = ledger_flows(community_id, start, end, db)
+    order_figures = orders(community_id, start, end, db)
+    return {
+        "version": VERSION,
+        "month": f"{month:%Y-%m}",
+        "complete": end <= now,
+        "points": {**flows.as_dict(), "circulation_end": circulation_at(community_id, min(end, now), db)},
+        "volunteers": volunteer_count(community_id, start, end, db),
+        "orders": {k: order_figures[k] for k in ("received", "completed", "completion_rate", "satisfaction_rate")},
+        "council": {"meetings": held_meetings(community_id, start, end, db).count()},
+        "residents": residents(community_id, db),
     }

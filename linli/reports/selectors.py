@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, TypeGuard
 
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -96,7 +96,7 @@ def month_figures(community_id: int, months: list[date], *, now: datetime | None
     previous_end: int | None = None
     for month in sorted(months):
         data = stored.get(month)
-        if data is None or data.get("version") != figures.VERSION or not data.get("complete", True):
+        if not _usable(data):
             if services.month_is_over(month, now):
                 data = services.month_store(community_id, month, db=db, now=now).figures
             else:
@@ -104,6 +104,11 @@ def month_figures(community_id: int, months: list[date], *, now: datetime | None
         previous_end = data["points"]["circulation_end"]
         out.append(data)
     return out
+
+
+def _usable(stored: dict[str, Any] | None) -> TypeGuard[dict[str, Any]]:
+    """A stored month is read as it is unless its shape is older or it was stored while the month still ran."""
+    return stored is not None and stored.get("version") == figures.VERSION and bool(stored.get("complete", True))
 
 
 # --- dashboards -----------------------------------------------------------------------------------------------------
@@ -223,15 +228,28 @@ class StreetRollup:
 def street_rollup(
     actor: Actor, street: Street, *, month: date | None = None, metric: str = "volunteers", now: datetime | None = None
 ) -> StreetRollup:
-    """Every community of the street side by side for one month (the last closed month unless asked), ranked."""
+    """Every community of the street side by side for one month (the last closed month unless asked), ranked.
+
+    Stored months (`CommunityMonth`, kept by `linli report refresh` and by every dashboard that reads a closed month)
+    are read as they are; a month not stored yet is counted for the roll-up's columns only (`figures.street_figures`)
+    and not stored, so a street office opening a month before the refresh waits seconds, not a minute."""
     require_street(actor, street)
     if metric not in STREET_METRICS:
         metric = "volunteers"
+    now = now or timezone.now()
     month = month or last_closed_month(now)
+    db = read_db()
+    members = list(Community.objects.using(db).filter(street=street).order_by("name"))
+    stored = dict(
+        CommunityMonth.objects.using(db)
+        .filter(community__in=members, month=month)
+        .values_list("community_id", "figures")
+    )
     values: dict[int, dict[str, Any]] = {}
-    members = list(Community.objects.filter(street=street).order_by("name"))
     for community in members:
-        data = month_figures(community.pk, [month], now=now)[0]
+        data = stored.get(community.pk)
+        if not _usable(data):
+            data = figures.street_figures(community.pk, month, db=db, now=now)
         values[community.pk] = {name: pick(data) for name, pick in STREET_METRICS.items()}
     ranked = domain.rank([(c.pk, values[c.pk][metric]) for c in members])
     by_id = {c.pk: c for c in members}

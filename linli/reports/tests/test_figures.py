@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import date
 from types import SimpleNamespace
 
 import pytest
 
 from linli.ledger import sealing
-from linli.reports import figures, services
+from linli.org.access import actor_for
+from linli.reports import figures, selectors, services
 from linli.reports.models import CommunityMonth
 from linli.reports.testing import AFTER, OCTOBER, at, make_october
 
@@ -78,3 +80,45 @@ def test_the_seal_shows_once_sealed(october: SimpleNamespace) -> None:
         seal = sealing.ledger_seal(community=october.A, month="2026-10", actor=None).seal
         f = figures.month_figures(october.A.pk, OCTOBER)
     assert f["seal"]["root"] == seal.merkle_root and f["seal"]["transfers"] == seal.transfer_count == 5
+
+
+@pytest.mark.parametrize("month", [OCTOBER.replace(month=9), OCTOBER, OCTOBER.replace(month=11)])
+def test_the_street_figures_are_the_month_figures_roll_up_columns(october: SimpleNamespace, month: date) -> None:
+    """What the roll-up counts for a month nobody stored must be what the stored month would have said (November is
+    still running at AFTER: its circulation is today's)."""
+    w = october
+    picks = selectors.STREET_METRICS
+    for community in (w.A, w.B, w.C):
+        with at(AFTER):
+            full = figures.month_figures(community.pk, month)
+            light = figures.street_figures(community.pk, month)
+        assert {n: pick(light) for n, pick in picks.items()} == {n: pick(full) for n, pick in picks.items()}
+        assert (light["complete"], light["month"]) == (full["complete"], full["month"])
+    with at(AFTER):
+        assert figures.street_figures(w.A.pk, OCTOBER)["volunteers"] == 3  # a person counted once, however often
+
+
+def test_the_street_rollup_reads_stored_months_and_counts_the_rest_without_storing(october: SimpleNamespace) -> None:
+    w = october
+    admin = actor_for(w.street_admin)
+
+    def columns() -> dict[str, dict[str, object]]:
+        with at(AFTER):
+            rollup = selectors.street_rollup(admin, w.S, month=OCTOBER, metric="earned")
+        return {row.community.code: row.values for row in rollup.rows}
+
+    cold = columns()
+    assert cold[w.A.code]["earned"] == 28 and cold[w.A.code]["volunteers"] == 3
+    assert not CommunityMonth.objects.exists()  # counted for the roll-up only; `linli report refresh` stores months
+    with at(AFTER):
+        stored = services.month_store(w.A.pk, OCTOBER)
+        services.month_store(w.B.pk, OCTOBER)
+    assert columns() == cold
+    # the stored month is what is read: a figure changed in it shows (no recount behind it)
+    stored.figures["volunteers"] = 99
+    stored.save(update_fields=["figures"])
+    assert columns()[w.A.code]["volunteers"] == 99
+    # a month stored in an older shape is counted again
+    stored.figures["version"] = figures.VERSION - 1
+    stored.save(update_fields=["figures"])
+    assert columns()[w.A.code]["volunteers"] == 3
