@@ -15,7 +15,8 @@ Builds the street with bench/street_generate.py (same options) in a database of 
 - store_all_months: services.month_store for every community × month, oldest first (what the monthly cron and
   `linli report refresh` cost) — timed once;
 - street_rollup_warm: selectors.street_rollup for the last closed month with every month stored;
-- street_rollup_cold: the same after deleting every stored month (55 month computations inside one call).
+- street_rollup_cold: the same after deleting every stored month: the roll-up counts its columns for 55 communities
+  (figures.street_figures) inside one call and stores nothing, so each of the runs is cold.
 Targets: month figures and the page < 1 s, the roll-up < 10 s. JSON on stdout, progress on stderr.
 """
 
@@ -178,7 +179,7 @@ def main() -> None:
         "median_ms": bench.ms(statistics.median(cold_runs)),
         "max_ms": bench.ms(max(cold_runs)),
         "runs": len(cold_runs),
-        "month_computations": len(ids),
+        "communities_counted": len(ids),
     }
     sizes = {
         t: street._sql(f"SELECT pg_size_pretty(pg_total_relation_size('{t}'))")[0][0]

@@ -631,7 +631,6 @@ def _place(
 ) -> Redemption:
     now = timezone.now()
     community_id = payer.community_id
-    has_goods_to_fetch = False
     redemption = Redemption.objects.create(  # first: a concurrent retry waits here on the key, before any stock
         community_id=community_id,
         person=payer if isinstance(payer, Person) else None,
@@ -664,18 +663,27 @@ def _place(
         )
         for w in wants
     )
-    for line in sorted(lines, key=lambda x: x.product_id):  # id order: concurrent baskets lock rows alike
-        product = products[line.product_id]
-        if product.tracks_stock:
-            _move(actor, product, -line.quantity, MovementKind.REDEMPTION, "", redemption=redemption)
-        if not product.issues_voucher:
-            has_goods_to_fetch = True
     voucher_lines = [x for x in lines if products[x.product_id].issues_voucher]
+    has_goods_to_fetch = len(voucher_lines) < len(lines)
     reserving = channel == Channel.PHONE and has_goods_to_fetch
     settings = market_settings(community_id) if voucher_lines or reserving else None  # a plain sale needs none
     if voucher_lines:
         assert settings is not None
         _issue_vouchers(redemption, payer, voucher_lines, products, settings, now)
+    audit(
+        actor=actor,
+        action="market.redemption_create",
+        obj=redemption,
+        community_id=community_id,
+        total=total,
+        channel=channel,
+    )
+    # the rows every basket shares come last — stock, then the market account (the ledger posting), then the number —
+    # so each is locked for as few statements as possible before the commit
+    for line in sorted(lines, key=lambda x: x.product_id):  # id order: concurrent baskets lock rows alike
+        product = products[line.product_id]
+        if product.tracks_stock:
+            _move(actor, product, -line.quantity, MovementKind.REDEMPTION, "", redemption=redemption)
     goods = sum(x.points for x in lines if not products[x.product_id].issues_voucher)
     held = total - goods
     legs = [
@@ -698,15 +706,6 @@ def _place(
         redemption.reserved_until = domain.end_of_day_after(timezone.localtime(now), settings.reservation_days)
     else:
         redemption.handed_over_at, redemption.handed_over_by = now, _user(actor)
-    audit(
-        actor=actor,
-        action="market.redemption_create",
-        obj=redemption,
-        community_id=community_id,
-        total=total,
-        channel=channel,
-    )
-    # the number last: the counter row is then locked only for the commit
     redemption.number = f"{now.year}-{next_number(RedemptionCounter, community_id=community_id, year=now.year):04d}"
     redemption.save(
         update_fields=[
