@@ -102,7 +102,7 @@ def test_the_street_rollup_reads_stored_months_and_counts_the_rest_without_stori
     w = october
     admin = actor_for(w.street_admin)
 
-    def columns() -> dict[str, dict[str, object]]:
+    def columns() -> dict[str, dict[str, float | int | None]]:
         with at(AFTER):
             rollup = selectors.street_rollup(admin, w.S, month=OCTOBER, metric="earned")
         return {row.community.code: row.values for row in rollup.rows}
