@@ -39,8 +39,12 @@ def one(alias: str, sql: str, params: list[Any] | None = None) -> Any:
 
 
 def caught_up(admin: psycopg.Connection[Any]) -> float:
-    """Wait until the replica has replayed everything the primary has written so far; the seconds it took."""
-    target = one("default", "SELECT pg_current_wal_lsn()::text")
+    """Wait until the replica has replayed everything the primary has written so far; the seconds it took.
+
+    The target is the WAL *insert* position: the pair runs with synchronous_commit = off, so a committed transaction's
+    record may still sit in WAL buffers, behind pg_current_wal_lsn() (the write position), until the WAL writer wakes;
+    waiting for the write position returned before the last award was replayed (CI failed on it)."""
+    target = one("default", "SELECT pg_current_wal_insert_lsn()::text")
     began = time.monotonic()
     while time.monotonic() - began < TIMEOUT:
         row = admin.execute("SELECT pg_wal_lsn_diff(pg_last_wal_replay_lsn(), %s::pg_lsn) >= 0", [target]).fetchone()
