@@ -51,23 +51,26 @@ def hmac_key() -> bytes:
 # --- accounts -------------------------------------------------------------------------------------------------------
 
 
-def _account(community_id: int, **owner: Any) -> Account:
-    found = Account.objects.filter(**owner).first()
+def _account(community_id: int, *, lock: bool = False, **owner: Any) -> Account:
+    """The owner's account, created on first use. lock=True: its row is held until the caller's transaction ends and
+    the returned balance is the current one (see `account_lock`) — one statement instead of a look-up then a lock."""
+    accounts = Account.objects.select_for_update() if lock else Account.objects
+    found = accounts.filter(**owner).first()
     if found is not None:
         return found
     try:
-        with transaction.atomic():
+        with transaction.atomic():  # a row this transaction inserts is its own until the commit: locked as well
             return Account.objects.create(community_id=community_id, **owner)
     except IntegrityError:  # created meanwhile by a concurrent request
-        return Account.objects.get(**owner)
+        return accounts.get(**owner)
 
 
-def account_for_person(person: Person) -> Account:
-    return _account(person.community_id, kind=AccountKind.PERSON, person=person)
+def account_for_person(person: Person, *, lock: bool = False) -> Account:
+    return _account(person.community_id, lock=lock, kind=AccountKind.PERSON, person=person)
 
 
-def account_for_merchant(merchant: Merchant) -> Account:
-    return _account(merchant.community_id, kind=AccountKind.MERCHANT, merchant=merchant)
+def account_for_merchant(merchant: Merchant, *, lock: bool = False) -> Account:
+    return _account(merchant.community_id, lock=lock, kind=AccountKind.MERCHANT, merchant=merchant)
 
 
 def account_for_team(team: Team) -> Account:
@@ -422,12 +425,20 @@ def _copy_pg(rows: list[tuple[Any, ...]], ids: list[int]) -> list[int]:
 
 
 def _post(
-    community_id: int, legs: Sequence[Leg], keys: Sequence[str], actor: Any, at: datetime | None = None
+    community_id: int,
+    legs: Sequence[Leg],
+    keys: Sequence[str],
+    actor: Any,
+    at: datetime | None = None,
+    *,
+    fresh_key: bool = False,
 ) -> tuple[list[Transfer], bool]:
     for leg in legs:
         _check_leg(community_id, leg, actor)
     _check_self_credit(legs, actor)
     prints = [_fingerprint(community_id, leg) for leg in legs]
+    if fresh_key:  # no replay to catch, so no savepoint to roll back to: any failure rolls back the caller
+        return _write(community_id, legs, keys, prints, actor, at), False
     # optimistic: write first; a retry is caught by the unique key (or by a balance its first run already spent)
     # and answered from the rows, so the common case costs no look-up by key
     try:
@@ -475,16 +486,29 @@ def transfer_post(
 
 
 def transfer_post_batch(
-    *, community: Community, legs: Sequence[Leg], actor: Any, idempotency_key: str, at: datetime | None = None
+    *,
+    community: Community,
+    legs: Sequence[Leg],
+    actor: Any,
+    idempotency_key: str,
+    at: datetime | None = None,
+    fresh_key: bool = False,
 ) -> list[Transfer]:
-    """Post all legs or none. Leg n gets the key "<idempotency_key>#n"; a retried batch returns the first result."""
+    """Post all legs or none. Leg n gets the key "<idempotency_key>#n"; a retried batch returns the first result.
+
+    fresh_key=True, inside the caller's transaction only: the key names a row that same transaction has just inserted
+    (the market's "redemption-<id>"), so it cannot have been used and there is nothing to replay — the posting skips the
+    savepoint that would catch a clash (two statements fewer while the shared accounts are locked). A clash all the
+    same, or too few points, raises and rolls back the caller's whole transaction."""
+    if fresh_key and not connection.in_atomic_block:
+        raise RuntimeError("fresh_key needs the caller's transaction")  # a programming error, never user input
     if not legs:
         raise Invalid(_("Nothing to post."), code="batch_empty")
     base = _clean_key(idempotency_key)
     if len(base) > MAX_KEY - 7:
         raise Invalid(_("An idempotency key of 1 to 120 characters is required."), code="idempotency_key_invalid")
     keys = [f"{base}#{n}" for n in range(len(legs))]
-    transfers, _replayed = _post(community.pk, list(legs), keys, actor, at)
+    transfers, _replayed = _post(community.pk, list(legs), keys, actor, at, fresh_key=fresh_key)
     return transfers
 
 

@@ -494,10 +494,15 @@ def stocktake_cancel(*, actor: Actor, stocktake: Stocktake) -> Stocktake:
 class Placed:
     redemption: Redemption
     replayed: bool  # True when an earlier identical request had already placed it
+    # what was just written, id order (None on a replay): the receipt without reading it again
+    lines: Sequence[RedemptionLine] | None = None
+    vouchers: Sequence[Voucher] | None = None
 
 
-def payer_account(payer: Payer) -> Account:
-    return ledger.account_for_person(payer) if isinstance(payer, Person) else ledger.account_for_merchant(payer)
+def payer_account(payer: Payer, *, lock: bool = False) -> Account:
+    if isinstance(payer, Person):
+        return ledger.account_for_person(payer, lock=lock)
+    return ledger.account_for_merchant(payer, lock=lock)
 
 
 def _authorise(actor: Actor, payer: Payer, channel: str) -> None:
@@ -547,7 +552,7 @@ def redemption_create(
     # unique key before anything else is touched, and a first request costs no look-up by key
     try:
         with transaction.atomic():
-            return Placed(_place(actor, payer, wants, channel, key, fingerprint), False)
+            return _place(actor, payer, wants, channel, key, fingerprint)
     except IntegrityError:
         # an earlier request with this key, or a concurrent one (PostgreSQL: we waited on its unique-index entry)
         found = _replay(payer.community_id, key, fingerprint)
@@ -628,7 +633,7 @@ def _local_midnight(day: Any) -> datetime:
 
 def _place(
     actor: Actor, payer: Payer, wants: Sequence[domain.Want], channel: str, key: str, fingerprint: str
-) -> Redemption:
+) -> Placed:
     now = timezone.now()
     community_id = payer.community_id
     redemption = Redemption.objects.create(  # first: a concurrent retry waits here on the key, before any stock
@@ -642,8 +647,8 @@ def _place(
         idempotency_key=key,
         request_hash=fingerprint,
     )
-    account = payer_account(payer)
-    balance = ledger.account_lock(account)
+    account = payer_account(payer, lock=True)  # the payer's row is held: limits and balance are checked once
+    balance = account.balance
     products = _shelf(community_id, wants, timezone.localdate(now))
     _check_limits(payer, wants, products, now)
     total = sum(products[w.product_id].price * w.quantity for w in wants)
@@ -667,9 +672,11 @@ def _place(
     has_goods_to_fetch = len(voucher_lines) < len(lines)
     reserving = channel == Channel.PHONE and has_goods_to_fetch
     settings = market_settings(community_id) if voucher_lines or reserving else None  # a plain sale needs none
-    if voucher_lines:
-        assert settings is not None
+    vouchers = (
         _issue_vouchers(redemption, payer, voucher_lines, products, settings, now)
+        if voucher_lines and settings is not None
+        else []
+    )
     audit(
         actor=actor,
         action="market.redemption_create",
@@ -678,12 +685,6 @@ def _place(
         total=total,
         channel=channel,
     )
-    # the rows every basket shares come last — stock, then the market account (the ledger posting), then the number —
-    # so each is locked for as few statements as possible before the commit
-    for line in sorted(lines, key=lambda x: x.product_id):  # id order: concurrent baskets lock rows alike
-        product = products[line.product_id]
-        if product.tracks_stock:
-            _move(actor, product, -line.quantity, MovementKind.REDEMPTION, "", redemption=redemption)
     goods = sum(x.points for x in lines if not products[x.product_id].issues_voucher)
     held = total - goods
     legs = [
@@ -692,8 +693,18 @@ def _place(
         for code, amount in ((SystemAccount.MARKET, goods), (SystemAccount.VOUCHERS, held))
         if amount
     ]  # fmt: skip
+    # the rows every basket shares come last — stock, then the market account (the ledger posting), then the number —
+    # so each is locked for as few statements as possible before the commit
+    for line in sorted(lines, key=lambda x: x.product_id):  # id order: concurrent baskets lock rows alike
+        product = products[line.product_id]
+        if product.tracks_stock:
+            _move(actor, product, -line.quantity, MovementKind.REDEMPTION, "", redemption=redemption)
     transfers = ledger.transfer_post_batch(
-        community=Community(pk=community_id), legs=legs, actor=actor, idempotency_key=f"redemption-{redemption.pk}"
+        community=Community(pk=community_id),
+        legs=legs,
+        actor=actor,
+        idempotency_key=f"redemption-{redemption.pk}",
+        fresh_key=True,  # named after the row inserted above, in this transaction
     )
     RedemptionTransfer.objects.bulk_create(
         RedemptionTransfer(redemption=redemption, transfer=t, purpose=TransferPurpose.PAYMENT) for t in transfers
@@ -718,7 +729,7 @@ def _place(
             "handed_over_by",
         ]
     )
-    return redemption
+    return Placed(redemption, False, lines, vouchers)
 
 
 def _memo(lines: Sequence[RedemptionLine]) -> str:

@@ -255,3 +255,54 @@ def test_an_open_award_does_not_hold_up_another(real_db: None) -> None:
     assert errors == [] and not holder.is_alive() and not other.is_alive()
     assert sorted(Transfer.objects.values_list("idempotency_key", flat=True)) == ["held", "meanwhile"]
     assert_books_hold()
+
+
+@pytest.mark.skipif(
+    "postgres" not in os.environ.get("DATABASE_URL", ""),
+    reason="PostgreSQL only: SQLite locks the whole database for a writer, not one row",
+)
+def test_a_locked_account_look_up_holds_the_row_until_the_transaction_ends(real_db: None) -> None:
+    """account_for_person(lock=True) reads and locks in one statement (the market counter's first step): a second
+    locker of the same row waits for the first transaction; a plain look-up and another person's row do not."""
+    from django.db import OperationalError
+
+    w = make_world()
+    services.award(person=w.pA1, amount=30, actor=w.staff_a, idempotency_key="seed")
+    services.account_for_person(w.pA2)
+    locked = threading.Event()
+    release = threading.Event()
+    seen: dict[str, Any] = {}
+
+    def holder() -> None:
+        try:
+            with transaction.atomic():
+                seen["balance"] = services.account_for_person(w.pA1, lock=True).balance
+                locked.set()
+                release.wait(timeout=JOIN_TIMEOUT)
+        finally:
+            locked.set()
+            connection.close()
+
+    def _try(person: Person, *, lock: bool) -> str:
+        try:
+            with transaction.atomic():
+                with connection.cursor() as c:
+                    c.execute("SET LOCAL lock_timeout = '300ms'")
+                services.account_for_person(person, lock=lock)
+            return "ok"
+        except OperationalError:
+            return "waited"
+
+    thread = threading.Thread(target=holder, daemon=True)
+    thread.start()
+    try:
+        assert locked.wait(timeout=JOIN_TIMEOUT)
+        assert seen["balance"] == 30
+        assert _try(w.pA1, lock=True) == "waited"
+        assert _try(w.pA1, lock=False) == "ok"
+        assert _try(w.pA2, lock=True) == "ok"
+    finally:
+        release.set()
+        thread.join(timeout=JOIN_TIMEOUT)
+    assert not thread.is_alive()
+    assert _try(w.pA1, lock=True) == "ok"

@@ -234,3 +234,41 @@ def test_fast_award_committing_for_real() -> None:
     assert [p.transfer.credit_balance_after for p in posted] == [5, 8, 11]
     assert Account.objects.get(person=w.pA2).balance == 11 and Transfer.objects.count() == 4
     assert sealing.ledger_verify().ok
+
+
+# --- fresh_key: the caller vouches that the key is new ---------------------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_fresh_key_batch_needs_the_callers_transaction_and_a_clash_rolls_it_back() -> None:
+    from django.db import IntegrityError, transaction
+
+    from linli.common.testing import make_world
+
+    w = make_world()
+    issuance = services.system_account(w.A, SystemAccount.ISSUANCE)
+    acc = services.account_for_person(w.pA2)
+    legs = [services.Leg(issuance, acc, 5, TransferKind.AWARD)]
+
+    def post(key: str) -> list[Transfer]:
+        return services.transfer_post_batch(
+            community=w.A, legs=legs, actor=w.staff_a, idempotency_key=key, fresh_key=True
+        )
+
+    assert not connection.in_atomic_block
+    with pytest.raises(RuntimeError):  # alone it would have no savepoint and no transaction to roll back
+        post("alone")
+    assert Transfer.objects.count() == 0
+
+    with transaction.atomic(), CaptureQueriesContext(connection) as captured:
+        first = post("redemption-1")
+    assert not any(q["sql"].upper().startswith("SAVEPOINT") for q in captured.captured_queries)
+    assert [t.idempotency_key for t in first] == ["redemption-1#0"] and first[0].credit_balance_after == 5
+
+    # the key was not fresh after all: refused, and the caller's own writes go with it
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Person.objects.create(community=w.A, name="不该留下", birth_year=1960)
+        post("redemption-1")
+    assert not Person.objects.filter(name="不该留下").exists()
+    assert Transfer.objects.count() == 1 and Account.objects.get(pk=acc.pk).balance == 5
+    assert sealing.ledger_verify().ok

@@ -395,3 +395,38 @@ def test_a_token_client_serves_the_counter(w: SimpleNamespace) -> None:
     assert answer.status_code == 201, answer.content
     assert Redemption.objects.get().status == RedemptionStatus.COMPLETED
     assert Stocktake.objects.count() == 0
+
+
+def test_the_new_redemptions_receipt_is_what_reading_it_back_gives(w: SimpleNamespace) -> None:
+    """The 201 receipt is built from the rows the posting just wrote (no second read): it must equal GET."""
+    from django.db import connection
+
+    give_points(w, w.pA1, 40)
+    staff = client_for(w.staff_a)
+    body = basket({"person_id": w.pA1.pk}, (w.rice, 1), (w.haircut, 2), (w.soy, 1))
+    statements: list[str] = []
+
+    def record(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        statements.append(sql)
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(record):
+        made = call(staff, "POST", "/market/redemptions", body, key="receipt-1")
+    assert made.status_code == 201, made.content
+    out = made.json()
+    assert [line["quantity"] for line in out["lines"]] == [1, 2, 1]
+    assert len(out["lines"][1]["voucher_ids"]) == 2 and out["lines"][0]["voucher_ids"] == []
+    assert call(staff, "GET", f"/market/redemptions/{out['id']}").json() == out
+    assert call(staff, "POST", "/market/redemptions", body, key="receipt-1").json() == out  # the replay reads it back
+    # the second sale at the counter, all first-use rows (accounts, settings, the year's number) in place
+    statements.clear()
+    with connection.execute_wrapper(record):
+        again = call(staff, "POST", "/market/redemptions", basket({"person_id": w.pA1.pk}, (w.soy, 2)), key="r-2")
+    assert again.status_code == 201, again.content
+    # 7 to read the session and the actor, 15 for the sale: a new statement here is a cost every till pays
+    assert len(statements) <= 22, "\n".join(q[:120] for q in statements)
+    sale = statements[statements.index(next(q for q in statements if q.startswith("SAVEPOINT"))) :]
+    assert len(sale) <= 15 and sum(q.startswith("INSERT INTO ledger_transfer") for q in sale) == 1
+    if connection.vendor == "postgresql":  # the payer's row read and locked in one statement, and locked only once
+        locks = [q for q in sale if "FOR UPDATE" in q]
+        assert len(locks) == 1 and locks[0].startswith('SELECT "ledger_account"'), locks
