@@ -8,6 +8,7 @@ key with different content is a 409.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 from collections import defaultdict
@@ -373,14 +374,24 @@ _INSERT_CHUNK = 500  # rows per statement: 500 × 16 parameters stays far below 
 _ARRAYS_FROM = 8
 
 
+@functools.lru_cache(maxsize=8)
+def _insert_statement(vendor: str, rows: int) -> str:
+    """INSERT … VALUES (%s, …), … RETURNING id for this many rows in _INSERT_FIELDS order."""
+    columns = ", ".join(connection.ops.quote_name(str(f.column)) for f in _INSERT_FIELDS)
+    one_row = "(" + ", ".join(["%s"] * len(_INSERT_FIELDS)) + ")"
+    return f"INSERT INTO ledger_transfer ({columns}) VALUES {', '.join([one_row] * rows)} RETURNING id"  # noqa: S608
+
+
+def _insert_one_sql() -> str:
+    return _insert_statement(connection.vendor, 1)
+
+
 def _insert(rows: list[tuple[Any, ...]]) -> list[int]:
     """Insert the rows (in _INSERT_FIELDS order) and return their ids in the same order. Values always travel as
     parameters or COPY data; only column names and placeholders are put into statements."""
     ops = connection.ops
-    columns = ", ".join(ops.quote_name(str(f.column)) for f in _INSERT_FIELDS)
     ids: list[int] = []
     when = _INSERT_FIELDS.index(Transfer._meta.get_field("created_at"))
-    one_row = "(" + ", ".join(["%s"] * len(_INSERT_FIELDS)) + ")"
     with connection.cursor() as cursor:
         for start in range(0, len(rows), _INSERT_CHUNK):
             part = rows[start : start + _INSERT_CHUNK]
@@ -389,11 +400,7 @@ def _insert(rows: list[tuple[Any, ...]]) -> list[int]:
                 params.extend(row)
                 if connection.vendor != "postgresql":  # SQLite stores the time as text in Django's format
                     params[len(params) - len(row) + when] = ops.adapt_datetimefield_value(row[when])
-            cursor.execute(
-                f"INSERT INTO ledger_transfer ({columns}) VALUES {', '.join([one_row] * len(part))} "  # noqa: S608
-                "RETURNING id",
-                params,
-            )
+            cursor.execute(_insert_statement(connection.vendor, len(part)), params)
             ids.extend(pk for (pk,) in cursor.fetchall())
     return ids
 
@@ -596,29 +603,96 @@ def _award_fast(
     if len(memo) > 200:
         raise Invalid(_("The note is too long (200 characters at most)."), code="memo_too_long", field="memo")
     _check_not_self({person.pk}, actor)
-    community_id = person.community_id
+    award = _FastAward(person.community_id, amount, actor, key, memo, ref_type, ref_id)
+    params: list[Any] = [amount, person.pk, person.community_id, SystemAccount.ISSUANCE.value]
+    if connection.vendor == "postgresql" and connection.get_autocommit() and not connection.in_atomic_block:
+        with connection.cursor() as cursor:
+            if _sends_statements_together(cursor):
+                return _award_in_two_round_trips(cursor, award, params)
     try:
         with transaction.atomic():
             with connection.cursor() as cursor:
-                cursor.execute(_AWARD_SQL, [amount, person.pk, community_id, SystemAccount.ISSUANCE.value])
-                found = cursor.fetchone()
-            if found is None or found[3] is None or found[1] != community_id:
+                cursor.execute(_AWARD_SQL, params)
+                row = award.row(cursor.fetchone())
+            if row is None:
                 raise _Fallback
-            credit_id, _community, credit_after, debit_id = found
-            fp = domain.request_fingerprint_v2(
-                community_id, debit_id, credit_id, amount, TransferKind.AWARD, memo, ref_type, ref_id, None
-            )
-            now = timezone.now()
-            actor_id = getattr(_user_of(actor), "pk", None)
-            digest = domain.transfer_row_hash(
-                hmac_key(), community_id, debit_id, credit_id, amount, TransferKind.AWARD, memo, ref_type, ref_id,
-                None, actor_id, key, fp, domain.canonical_time(now), None, credit_after,
-            )  # fmt: skip
-            row = (
-                community_id, debit_id, credit_id, amount, TransferKind.AWARD.value, memo, ref_type, ref_id, None,
-                actor_id, key, fp, now, None, credit_after, digest,
-            )  # fmt: skip
             (pk,) = _insert([row])
     except (_Fallback, IntegrityError):
         return None
     return Posted(_built(pk, row, None), False)
+
+
+@dataclass(frozen=True, slots=True)
+class _FastAward:
+    community_id: int
+    amount: int
+    actor: Any
+    key: str
+    memo: str
+    ref_type: str
+    ref_id: int | None
+
+    def row(self, found: tuple[Any, ...] | None) -> tuple[Any, ...] | None:
+        """The transfer row (in _INSERT_FIELDS order) from what _AWARD_SQL returned; None when it found no account to
+        credit in this community or no issuance account (the general path creates them)."""
+        if found is None or found[3] is None or found[1] != self.community_id:
+            return None
+        credit_id, community_id, credit_after, debit_id = found
+        amount, memo, ref_type, ref_id, key = self.amount, self.memo, self.ref_type, self.ref_id, self.key
+        fp = domain.request_fingerprint_v2(
+            community_id, debit_id, credit_id, amount, TransferKind.AWARD, memo, ref_type, ref_id, None
+        )
+        now = timezone.now()
+        actor_id = getattr(_user_of(self.actor), "pk", None)
+        digest = domain.transfer_row_hash(
+            hmac_key(), community_id, debit_id, credit_id, amount, TransferKind.AWARD, memo, ref_type, ref_id,
+            None, actor_id, key, fp, domain.canonical_time(now), None, credit_after,
+        )  # fmt: skip
+        return (
+            community_id, debit_id, credit_id, amount, TransferKind.AWARD.value, memo, ref_type, ref_id, None,
+            actor_id, key, fp, now, None, credit_after, digest,
+        )  # fmt: skip
+
+
+def _sends_statements_together(cursor: Any) -> bool:
+    """psycopg's client-side binding cursor (Django's default) sends a query string with its values merged in over the
+    simple protocol, which takes several statements in one message; server-side binding (OPTIONS
+    server_side_binding) does not."""
+    import psycopg
+
+    return isinstance(getattr(cursor, "cursor", None), psycopg.ClientCursor)
+
+
+# PostgreSQL, no transaction open: BEGIN travels with the UPDATE and COMMIT with the INSERT — two round trips instead
+# of four, and none of Django's transaction bookkeeping. With eight award workers on two cores that is a quarter more
+# awards per second (docs/performance.md); the statements, checks and row are the same as in the atomic path.
+_AWARD_BEGIN_SQL = "BEGIN; " + _AWARD_SQL
+
+
+def _award_in_two_round_trips(cursor: Any, award: _FastAward, params: list[Any]) -> Posted | None:
+    try:
+        cursor.execute(_AWARD_BEGIN_SQL, params)
+        if not cursor.nextset():  # past BEGIN's result to the UPDATE's
+            raise RuntimeError("BEGIN; UPDATE returned one result")
+        row = award.row(cursor.fetchone())
+        if row is None:
+            cursor.execute("ROLLBACK")
+            return None
+        cursor.execute(_insert_one_sql() + "; COMMIT", row)
+        (pk,) = cursor.fetchone()
+    except IntegrityError:  # the key is taken (a replay or a clash): the INSERT failed, and COMMIT did not run
+        _roll_back(cursor)
+        return None
+    except BaseException:
+        _roll_back(cursor)
+        raise
+    return Posted(_built(pk, row, None), False)
+
+
+def _roll_back(cursor: Any) -> None:
+    """End the transaction this connection began by hand. If even that fails, close the connection: the server rolls
+    back whatever it still holds, and Django opens a new one on next use."""
+    try:
+        cursor.execute("ROLLBACK")
+    except Exception:  # the caller re-raises what went wrong first
+        connection.close()

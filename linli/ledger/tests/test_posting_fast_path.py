@@ -4,6 +4,7 @@ the plain path gave: the row hash verify recomputes, the rows the database holds
 
 from __future__ import annotations
 
+import os
 import string
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta, timezone
@@ -234,6 +235,128 @@ def test_fast_award_committing_for_real() -> None:
     assert [p.transfer.credit_balance_after for p in posted] == [5, 8, 11]
     assert Account.objects.get(person=w.pA2).balance == 11 and Transfer.objects.count() == 4
     assert sealing.ledger_verify().ok
+
+
+def _sent(fn: Any) -> tuple[Any, list[str]]:
+    """What fn sent to the database, statement by statement (the test client and CaptureQueriesContext reset or skip
+    the query log; an execute wrapper sees every execute)."""
+    sent: list[str] = []
+
+    def record(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        sent.append(sql)
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(record):
+        result = fn()
+    return result, sent
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_award_outside_a_transaction_is_two_round_trips_on_postgresql() -> None:
+    from linli.common.testing import make_world
+
+    w = make_world()
+    services.award(person=w.pA2, amount=2, actor=w.staff_a, idempotency_key="seed")  # creates the accounts
+    posted, sent = _sent(lambda: services.award(person=w.pA2, amount=3, actor=w.staff_a, idempotency_key="two"))
+    assert posted.transfer.credit_balance_after == 5 and not posted.replayed
+    if connection.vendor == "postgresql":
+        assert len(sent) == 2, sent
+        assert sent[0].startswith("BEGIN; UPDATE ledger_account") and sent[1].startswith("INSERT INTO ledger_transfer")
+        assert sent[1].endswith("; COMMIT")
+        from psycopg.pq import TransactionStatus
+
+        assert connection.connection.info.transaction_status == TransactionStatus.IDLE
+    else:  # SQLite: Django's transaction around the same two statements
+        assert [s.split()[0] for s in sent] == ["BEGIN", "UPDATE", "INSERT"], sent  # BEGIN IMMEDIATE (decision 0002)
+    # committed for real: another connection sees it
+    from django.db import connections
+
+    other = connections.create_connection("default")
+    try:
+        with other.cursor() as cursor:
+            cursor.execute("SELECT balance FROM ledger_account WHERE person_id = %s", [w.pA2.pk])
+            assert cursor.fetchone() == (5,)
+    finally:
+        other.close()
+
+    # inside the caller's transaction the award joins it: no BEGIN or COMMIT of its own
+    from django.db import transaction
+
+    with transaction.atomic():
+        joined, sent = _sent(lambda: services.award(person=w.pA2, amount=4, actor=w.staff_a, idempotency_key="in"))
+        assert not any(s.upper().startswith(("BEGIN", "COMMIT")) or "COMMIT" in s for s in sent), sent
+    assert joined.transfer.credit_balance_after == 9
+    assert sealing.ledger_verify().ok
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_failure_between_begin_and_commit_leaves_nothing_and_the_connection_usable(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from linli.common.testing import make_world
+
+    w = make_world()
+    services.award(person=w.pA2, amount=2, actor=w.staff_a, idempotency_key="seed")
+
+    def broken(*args: Any) -> str:
+        raise ZeroDivisionError("hash failed")
+
+    monkeypatch.setattr(domain, "transfer_row_hash", broken)  # after the balance UPDATE, before the INSERT
+    with pytest.raises(ZeroDivisionError):
+        services.award(person=w.pA2, amount=3, actor=w.staff_a, idempotency_key="lost")
+    monkeypatch.undo()
+    assert not connection.in_atomic_block
+    if connection.vendor == "postgresql":
+        from psycopg.pq import TransactionStatus
+
+        assert connection.connection.info.transaction_status == TransactionStatus.IDLE  # rolled back, not left open
+    assert Account.objects.get(person=w.pA2).balance == 2 and Transfer.objects.count() == 1
+    after = services.award(person=w.pA2, amount=3, actor=w.staff_a, idempotency_key="lost")  # the retry posts
+    assert after.transfer.credit_balance_after == 5 and not after.replayed
+    assert sealing.ledger_verify().ok
+
+
+@pytest.mark.skipif(
+    "postgres" not in os.environ.get("DATABASE_URL", ""),
+    reason="PostgreSQL only: there the award begins and commits its own transaction; on SQLite Django's atomic does",
+)
+@pytest.mark.django_db(transaction=True)
+def test_a_broken_connection_during_the_award_is_closed_not_reused(monkeypatch: pytest.MonkeyPatch) -> None:
+    """If even the ROLLBACK fails the connection is closed (the server rolls back what it held) and the next call opens
+    a new one."""
+    from linli.common.testing import make_world
+
+    w = make_world()
+    services.award(person=w.pA2, amount=2, actor=w.staff_a, idempotency_key="seed")
+
+    def drop_connection(*args: Any) -> str:
+        with connections_other() as other, other.cursor() as cursor:
+            cursor.execute("SELECT pg_terminate_backend(%s)", [backend])
+        raise ZeroDivisionError("hash failed")
+
+    from contextlib import contextmanager
+
+    from django.db import connections
+
+    @contextmanager
+    def connections_other() -> Any:
+        other = connections.create_connection("default")
+        try:
+            yield other
+        finally:
+            other.close()
+
+    backend = connection.connection.info.backend_pid
+    monkeypatch.setattr(domain, "transfer_row_hash", drop_connection)
+    with pytest.raises(ZeroDivisionError):
+        services.award(person=w.pA2, amount=3, actor=w.staff_a, idempotency_key="lost")
+    monkeypatch.undo()
+    assert connection.connection is None  # closed: the next use connects afresh
+    assert Account.objects.get(person=w.pA2).balance == 2 and Transfer.objects.count() == 1
+    assert (
+        services.award(person=w.pA2, amount=3, actor=w.staff_a, idempotency_key="lost").transfer.credit_balance_after
+        == 5
+    )
 
 
 # --- fresh_key: the caller vouches that the key is new ---------------------------------------------------------------
