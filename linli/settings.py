@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -121,6 +122,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         DATABASES["default"]["TEST"]["NAME"] = os.environ["LINLI_TEST_SQLITE_FILE"]
 else:
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # A statement run through a server-side binding cursor is prepared once a connection has run it this many times
+    # (only the ledger's single award uses one: decision 0017; Django's own cursors bind on the client and are never
+    # prepared). "off" behind a pooler in transaction mode that cannot carry prepared statements (PgBouncer < 1.21).
+    _prepare = os.environ.get("LINLI_PG_PREPARE_THRESHOLD", "5").strip().lower()
+    if _prepare != "off" and not _prepare.isdigit():
+        raise ImproperlyConfigured("LINLI_PG_PREPARE_THRESHOLD: a whole number of uses, or off")
+    DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = None if _prepare == "off" else int(_prepare)
 
 # Reports may read from a PostgreSQL streaming replica (linli/reports/router.py): only inside replica_reads().
 if os.environ.get("DATABASE_REPLICA_URL"):

@@ -20,7 +20,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist
-from django.db import IntegrityError, connection, transaction
+from django.db import DEFAULT_DB_ALIAS, IntegrityError, connection, connections, transaction
 from django.db.models import Q
 from django.db.models.base import ModelState
 from django.utils import timezone
@@ -45,7 +45,11 @@ MAX_KEY = 120
 def hmac_key() -> bytes:
     """The ledger's hashing key: LINLI_LEDGER_KEY if set, else derived from SECRET_KEY (then never change it)."""
     explicit = getattr(settings, "LINLI_LEDGER_KEY", "")
-    base = explicit or settings.SECRET_KEY
+    return _derived_key(explicit or settings.SECRET_KEY)
+
+
+@functools.lru_cache(maxsize=4)  # read per posting; the settings may change under tests, so keyed by the secret
+def _derived_key(base: str) -> bytes:
     return hmac.new(base.encode(), b"linli-ledger-v1", hashlib.sha256).digest()
 
 
@@ -605,10 +609,9 @@ def _award_fast(
     _check_not_self({person.pk}, actor)
     award = _FastAward(person.community_id, amount, actor, key, memo, ref_type, ref_id)
     params: list[Any] = [amount, person.pk, person.community_id, SystemAccount.ISSUANCE.value]
-    if connection.vendor == "postgresql" and connection.get_autocommit() and not connection.in_atomic_block:
-        with connection.cursor() as cursor:
-            if _sends_statements_together(cursor):
-                return _award_in_two_round_trips(cursor, award, params)
+    db = connections[DEFAULT_DB_ALIAS]  # the proxy `connection` looks this up on every attribute: once here
+    if db.vendor == "postgresql" and db.get_autocommit() and not db.in_atomic_block:
+        return _award_by_hand(db, award, params)
     try:
         with transaction.atomic():
             with connection.cursor() as cursor:
@@ -654,45 +657,54 @@ class _FastAward:
         )  # fmt: skip
 
 
-def _sends_statements_together(cursor: Any) -> bool:
-    """psycopg's client-side binding cursor (Django's default) sends a query string with its values merged in over the
-    simple protocol, which takes several statements in one message; server-side binding (OPTIONS
-    server_side_binding) does not."""
+# PostgreSQL, no transaction open: the award begins and commits its own transaction, with none of Django's
+# transaction bookkeeping (decision 0017). The UPDATE and the INSERT bind their values on the server, so once a
+# connection has used them `prepare_threshold` times (settings) psycopg prepares them and the server stops parsing and
+# planning them for every award — most of its work per award. BEGIN and COMMIT go to libpq directly, as psycopg sends
+# its own: like those, they do not pass Django's execute wrappers or query log; the UPDATE and the INSERT do.
+def _award_by_hand(db: Any, award: _FastAward, params: list[Any]) -> Posted | None:
     import psycopg
 
-    return isinstance(getattr(cursor, "cursor", None), psycopg.ClientCursor)
-
-
-# PostgreSQL, no transaction open: BEGIN travels with the UPDATE and COMMIT with the INSERT — two round trips instead
-# of four, and none of Django's transaction bookkeeping. With eight award workers on two cores that is a quarter more
-# awards per second (docs/performance.md); the statements, checks and row are the same as in the atomic path.
-_AWARD_BEGIN_SQL = "BEGIN; " + _AWARD_SQL
-
-
-def _award_in_two_round_trips(cursor: Any, award: _FastAward, params: list[Any]) -> Posted | None:
-    try:
-        cursor.execute(_AWARD_BEGIN_SQL, params)
-        if not cursor.nextset():  # past BEGIN's result to the UPDATE's
-            raise RuntimeError("BEGIN; UPDATE returned one result")
-        row = award.row(cursor.fetchone())
-        if row is None:
-            cursor.execute("ROLLBACK")
+    db.ensure_connection()
+    raw = db.connection
+    with db.wrap_database_errors:
+        binding: Any = psycopg.Cursor(raw)
+    with db.make_debug_cursor(binding) if db.queries_logged else db.make_cursor(binding) as cursor:
+        try:
+            _command(db, b"BEGIN")
+            cursor.execute(_AWARD_SQL, params)
+            row = award.row(cursor.fetchone())
+            if row is None:
+                _command(db, b"ROLLBACK")
+                return None
+            cursor.execute(_insert_statement("postgresql", 1), row)
+            (pk,) = cursor.fetchone()
+            _command(db, b"COMMIT")  # the deferred foreign keys are checked here
+        except IntegrityError:  # the key is taken (a replay or a clash), or a foreign key broken: nothing was kept
+            _roll_back(db)
             return None
-        cursor.execute(_insert_one_sql() + "; COMMIT", row)
-        (pk,) = cursor.fetchone()
-    except IntegrityError:  # the key is taken (a replay or a clash): the INSERT failed, and COMMIT did not run
-        _roll_back(cursor)
-        return None
-    except BaseException:
-        _roll_back(cursor)
-        raise
+        except BaseException:
+            _roll_back(db)
+            raise
     return Posted(_built(pk, row, None), False)
 
 
-def _roll_back(cursor: Any) -> None:
-    """End the transaction this connection began by hand. If even that fails, close the connection: the server rolls
-    back whatever it still holds, and Django opens a new one on next use."""
+def _command(db: Any, sql: bytes) -> None:
+    """A transaction command straight to libpq, its failure raised as Django raises any other database error."""
+    from psycopg import errors, pq
+
+    raw = db.connection
+    result = raw.pgconn.exec_(sql)
+    if result.status != pq.ExecStatus.COMMAND_OK:
+        with db.wrap_database_errors:
+            raise errors.error_from_result(result, encoding=raw.info.encoding)
+
+
+def _roll_back(db: Any) -> None:
+    """End the transaction this connection began by hand (after a failed COMMIT there is none left: a warning, no
+    error). If even that fails, close the connection: the server rolls back whatever it still holds, and Django opens
+    a new one on next use."""
     try:
-        cursor.execute("ROLLBACK")
+        _command(db, b"ROLLBACK")
     except Exception:  # the caller re-raises what went wrong first
-        connection.close()
+        db.close()

@@ -126,6 +126,19 @@ def test_database_url_selects_postgresql(tmp_path: Path) -> None:
     assert (s["host"], s["port"], s["user"], s["name"]) == ("db.example.org", 5433, "linli", "linli_prod")
     assert s["health"] is True
     assert "transaction_mode" not in s["options"]
+    assert s["options"]["prepare_threshold"] == 5  # psycopg may prepare the award's statements (decision 0017)
+
+
+def test_prepared_statements_can_be_turned_off_for_a_pooler_and_a_bad_value_is_refused(tmp_path: Path) -> None:
+    url = "postgres://linli@db.example.org/linli"
+    assert settings_with(tmp_path, DATABASE_URL=url, LINLI_PG_PREPARE_THRESHOLD="off")["options"] == {
+        "prepare_threshold": None
+    }
+    assert settings_with(tmp_path, DATABASE_URL=url, LINLI_PG_PREPARE_THRESHOLD=" 2 ")["options"] == {
+        "prepare_threshold": 2
+    }
+    refused = run_python(SETTINGS_JSON, tmp_path, DATABASE_URL=url, LINLI_PG_PREPARE_THRESHOLD="sometimes")
+    assert refused.returncode != 0 and "LINLI_PG_PREPARE_THRESHOLD" in refused.stderr
 
 
 def test_suite_runs_on_the_database_it_was_asked_for() -> None:

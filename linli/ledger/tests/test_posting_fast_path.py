@@ -12,7 +12,8 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from django.db import connection
+from django.conf import settings as django_settings
+from django.db import IntegrityError, connection
 from django.test.utils import CaptureQueriesContext
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -20,7 +21,7 @@ from hypothesis import strategies as st
 from linli.ledger import domain, sealing, services
 from linli.ledger.errors import IdempotencyKeyReused, InsufficientPoints
 from linli.ledger.models import Account, SystemAccount, Transfer, TransferKind
-from linli.org.models import Person
+from linli.org.models import Person, User
 
 KEY = b"k" * 32
 ids = st.integers(min_value=1, max_value=2**63 - 1)
@@ -252,17 +253,17 @@ def _sent(fn: Any) -> tuple[Any, list[str]]:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_an_award_outside_a_transaction_is_two_round_trips_on_postgresql() -> None:
+def test_an_award_outside_a_transaction_begins_and_commits_its_own() -> None:
     from linli.common.testing import make_world
 
     w = make_world()
     services.award(person=w.pA2, amount=2, actor=w.staff_a, idempotency_key="seed")  # creates the accounts
-    posted, sent = _sent(lambda: services.award(person=w.pA2, amount=3, actor=w.staff_a, idempotency_key="two"))
+    posted, sent = _sent(lambda: services.award(person=w.pA2, amount=3, actor=w.staff_a, idempotency_key="own"))
     assert posted.transfer.credit_balance_after == 5 and not posted.replayed
     if connection.vendor == "postgresql":
-        assert len(sent) == 2, sent
-        assert sent[0].startswith("BEGIN; UPDATE ledger_account") and sent[1].startswith("INSERT INTO ledger_transfer")
-        assert sent[1].endswith("; COMMIT")
+        # BEGIN and COMMIT go to libpq directly, as psycopg's own do; the two statements pass the execute wrappers
+        assert [s.split()[0] for s in sent] == ["UPDATE", "INSERT"], sent
+        assert sent[0].startswith("UPDATE ledger_account") and sent[1].startswith("INSERT INTO ledger_transfer")
         from psycopg.pq import TransactionStatus
 
         assert connection.connection.info.transaction_status == TransactionStatus.IDLE
@@ -285,8 +286,104 @@ def test_an_award_outside_a_transaction_is_two_round_trips_on_postgresql() -> No
     with transaction.atomic():
         joined, sent = _sent(lambda: services.award(person=w.pA2, amount=4, actor=w.staff_a, idempotency_key="in"))
         assert not any(s.upper().startswith(("BEGIN", "COMMIT")) or "COMMIT" in s for s in sent), sent
+        if connection.vendor == "postgresql":
+            from psycopg.pq import TransactionStatus
+
+            assert connection.connection.info.transaction_status == TransactionStatus.INTRANS  # still the caller's
     assert joined.transfer.credit_balance_after == 9
     assert sealing.ledger_verify().ok
+
+
+def _prepared_statements() -> list[str]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements WHERE NOT from_sql ORDER BY prepare_time")
+        return [row[0] for row in cursor.fetchall()]
+
+
+@pytest.mark.skipif(
+    "postgres" not in os.environ.get("DATABASE_URL", ""),
+    reason="PostgreSQL only: SQLite prepares every statement anyway (Python's sqlite3 caches them per connection)",
+)
+@pytest.mark.django_db(transaction=True)
+def test_a_connection_prepares_the_award_once_it_has_used_it_and_survives_deallocation() -> None:
+    """psycopg prepares the UPDATE and the INSERT once this connection has run them prepare_threshold times; after a
+    DEALLOCATE ALL or a rolled-back transaction (psycopg forgets its statements then) awards go on and prepare anew."""
+    from django.db import transaction
+
+    from linli.common.testing import make_world
+
+    w = make_world()
+    connection.ensure_connection()
+    raw = connection.connection
+    assert raw.prepare_threshold == django_settings.DATABASES["default"]["OPTIONS"]["prepare_threshold"] == 5
+    with connection.cursor() as cursor:
+        cursor.execute("DEALLOCATE ALL")  # whatever earlier tests on this connection left
+    balance = 0
+    for n in range(raw.prepare_threshold + 2):
+        balance += 1
+        assert services.award(
+            person=w.pA2, amount=1, actor=w.staff_a, idempotency_key=f"p{n}"
+        ).transfer.credit_balance_after == balance  # fmt: skip
+    prepared = _prepared_statements()
+    assert any(s.startswith("UPDATE ledger_account SET balance = balance + $1") for s in prepared), prepared
+    assert any(s.startswith("INSERT INTO ledger_transfer") for s in prepared), prepared
+
+    with connection.cursor() as cursor:
+        cursor.execute("DEALLOCATE ALL")
+    assert _prepared_statements() == []
+    with pytest.raises(IntegrityError), transaction.atomic():  # a rollback: psycopg deallocates what it prepared
+        Transfer.objects.create(community=w.A, debit_id=-1, credit_id=-2, amount=1, kind="award", idempotency_key="x")
+    for n in range(raw.prepare_threshold + 2):
+        balance += 2
+        assert services.award(
+            person=w.pA2, amount=2, actor=w.staff_a, idempotency_key=f"q{n}"
+        ).transfer.credit_balance_after == balance  # fmt: skip
+    assert len([s for s in _prepared_statements() if s.startswith(("UPDATE ledger_account", "INSERT"))]) == 2
+    assert Account.objects.get(person=w.pA2).balance == balance
+    assert sealing.ledger_verify().ok
+
+
+@pytest.mark.skipif(
+    "postgres" not in os.environ.get("DATABASE_URL", ""),
+    reason="PostgreSQL only: the setting is psycopg's",
+)
+@pytest.mark.django_db(transaction=True)
+def test_with_prepared_statements_off_the_award_prepares_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    from linli.common.testing import make_world
+
+    w = make_world()
+    connection.ensure_connection()
+    with connection.cursor() as cursor:
+        cursor.execute("DEALLOCATE ALL")
+    monkeypatch.setattr(connection.connection, "prepare_threshold", None)  # LINLI_PG_PREPARE_THRESHOLD=off
+    for n in range(8):
+        services.award(person=w.pA2, amount=1, actor=w.staff_a, idempotency_key=f"off{n}")
+    assert _prepared_statements() == []
+    assert Account.objects.get(person=w.pA2).balance == 8 and sealing.ledger_verify().ok
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_commit_refused_by_a_deferred_foreign_key_keeps_nothing() -> None:
+    """The transfer's foreign keys are checked at COMMIT: an award by a user deleted meanwhile fails there, keeps no
+    points and leaves the connection ready for the next award."""
+    from linli.common.testing import make_world
+
+    w = make_world()
+    services.award(person=w.pA2, amount=2, actor=w.staff_a, idempotency_key="seed")
+    gone = User.objects.create_user(phone="13900001111", password="x-Long-password-1", name="已离职")
+    gone_pk = gone.pk
+    gone.delete()
+    gone.pk = gone_pk  # a stale actor object, as a request that started before the deletion still holds
+    with pytest.raises(IntegrityError):
+        services.award(person=w.pA2, amount=3, actor=gone, idempotency_key="stale")
+    assert not connection.in_atomic_block
+    if connection.vendor == "postgresql":
+        from psycopg.pq import TransactionStatus
+
+        assert connection.connection.info.transaction_status == TransactionStatus.IDLE
+    assert Account.objects.get(person=w.pA2).balance == 2 and Transfer.objects.count() == 1
+    assert services.award(person=w.pA2, amount=3, actor=w.staff_a, idempotency_key="stale").transfer.pk
+    assert Account.objects.get(person=w.pA2).balance == 5 and sealing.ledger_verify().ok
 
 
 @pytest.mark.django_db(transaction=True)
