@@ -170,6 +170,10 @@ def test_replay_of_a_request_stored_with_a_version_1_fingerprint(world: SimpleNa
 # --- the fast award ------------------------------------------------------------------------------------------------
 
 
+def _postgresql_only(why: str) -> pytest.MarkDecorator:
+    return pytest.mark.skipif("postgres" not in os.environ.get("DATABASE_URL", ""), reason=f"PostgreSQL only: {why}")
+
+
 def _award_queries(world: SimpleNamespace, **kwargs: Any) -> tuple[services.Posted, list[str]]:
     with CaptureQueriesContext(connection) as captured:
         posted = services.award(person=world.pA2, actor=world.staff_a, **kwargs)
@@ -300,10 +304,7 @@ def _prepared_statements() -> list[str]:
         return [row[0] for row in cursor.fetchall()]
 
 
-@pytest.mark.skipif(
-    "postgres" not in os.environ.get("DATABASE_URL", ""),
-    reason="PostgreSQL only: SQLite prepares every statement anyway (Python's sqlite3 caches them per connection)",
-)
+@_postgresql_only("SQLite prepares every statement anyway (Python's sqlite3 caches them per connection)")
 @pytest.mark.django_db(transaction=True)
 def test_a_connection_prepares_the_award_once_it_has_used_it_and_survives_deallocation() -> None:
     """psycopg prepares the UPDATE and the INSERT once this connection has run them prepare_threshold times; after a
@@ -343,10 +344,7 @@ def test_a_connection_prepares_the_award_once_it_has_used_it_and_survives_deallo
     assert sealing.ledger_verify().ok
 
 
-@pytest.mark.skipif(
-    "postgres" not in os.environ.get("DATABASE_URL", ""),
-    reason="PostgreSQL only: the setting is psycopg's",
-)
+@_postgresql_only("the setting is psycopg's")
 @pytest.mark.django_db(transaction=True)
 def test_with_prepared_statements_off_the_award_prepares_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
     from linli.common.testing import make_world
@@ -413,10 +411,7 @@ def test_a_failure_between_begin_and_commit_leaves_nothing_and_the_connection_us
     assert sealing.ledger_verify().ok
 
 
-@pytest.mark.skipif(
-    "postgres" not in os.environ.get("DATABASE_URL", ""),
-    reason="PostgreSQL only: there the award begins and commits its own transaction; on SQLite Django's atomic does",
-)
+@_postgresql_only("there the award begins and commits its own transaction; on SQLite Django's atomic does")
 @pytest.mark.django_db(transaction=True)
 def test_a_broken_connection_during_the_award_is_closed_not_reused(monkeypatch: pytest.MonkeyPatch) -> None:
     """If even the ROLLBACK fails the connection is closed (the server rolls back what it held) and the next call opens
