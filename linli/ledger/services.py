@@ -665,7 +665,9 @@ class _FastAward:
 def _award_by_hand(db: Any, award: _FastAward, params: list[Any]) -> Posted | None:
     import psycopg
 
+    db.close_if_health_check_failed()  # what Django does before any cursor (CONN_HEALTH_CHECKS)
     db.ensure_connection()
+    db.validate_thread_sharing()
     raw = db.connection
     with db.wrap_database_errors:
         binding: Any = psycopg.Cursor(raw)
