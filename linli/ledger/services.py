@@ -27,7 +27,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from linli.common.errors import Forbidden, Invalid
-from linli.ledger import domain
+from linli.ledger import domain, pgwire
 from linli.ledger.errors import (
     AlreadyReversed,
     CrossCommunity,
@@ -594,6 +594,12 @@ _AWARD_SQL = (
     "RETURNING id, community_id, balance, "
     "(SELECT i.id FROM ledger_account AS i WHERE i.community_id = %s AND i.system_code = %s)"
 )
+_AWARD_UPDATE = pgwire.statement(_AWARD_SQL)
+
+
+@functools.cache
+def _award_insert() -> pgwire.Statement:
+    return pgwire.statement(_insert_statement("postgresql", 1))
 
 
 def _award_fast(
@@ -610,8 +616,15 @@ def _award_fast(
     award = _FastAward(person.community_id, amount, actor, key, memo, ref_type, ref_id)
     params: list[Any] = [amount, person.pk, person.community_id, SystemAccount.ISSUANCE.value]
     db = connections[DEFAULT_DB_ALIAS]  # the proxy `connection` looks this up on every attribute: once here
-    if db.vendor == "postgresql" and db.get_autocommit() and not db.in_atomic_block:
-        return _award_by_hand(db, award, params)
+    if pgwire.usable(db):  # PostgreSQL, no transaction open: two round trips (decision 0018)
+        try:
+            done = pgwire.update_then_insert(db, _AWARD_UPDATE, params, _award_insert(), award.row)
+        except IntegrityError:  # the key is taken (a replay or a clash), or a foreign key broken: nothing was kept
+            return None
+        if done is None:
+            return None
+        inserted, (pk,) = done
+        return Posted(_built(pk, inserted, None), False)
     try:
         with transaction.atomic():
             with connection.cursor() as cursor:
@@ -655,58 +668,3 @@ class _FastAward:
             community_id, debit_id, credit_id, amount, TransferKind.AWARD.value, memo, ref_type, ref_id, None,
             actor_id, key, fp, now, None, credit_after, digest,
         )  # fmt: skip
-
-
-# PostgreSQL, no transaction open: the award begins and commits its own transaction, with none of Django's
-# transaction bookkeeping (decision 0017). The UPDATE and the INSERT bind their values on the server, so once a
-# connection has used them `prepare_threshold` times (settings) psycopg prepares them and the server stops parsing and
-# planning them for every award — most of its work per award. BEGIN and COMMIT go to libpq directly, as psycopg sends
-# its own: like those, they do not pass Django's execute wrappers or query log; the UPDATE and the INSERT do.
-def _award_by_hand(db: Any, award: _FastAward, params: list[Any]) -> Posted | None:
-    import psycopg
-
-    db.close_if_health_check_failed()  # what Django does before any cursor (CONN_HEALTH_CHECKS)
-    db.ensure_connection()
-    db.validate_thread_sharing()
-    raw = db.connection
-    with db.wrap_database_errors:
-        binding: Any = psycopg.Cursor(raw)
-    with db.make_debug_cursor(binding) if db.queries_logged else db.make_cursor(binding) as cursor:
-        try:
-            _command(db, b"BEGIN")
-            cursor.execute(_AWARD_SQL, params)
-            row = award.row(cursor.fetchone())
-            if row is None:
-                _command(db, b"ROLLBACK")
-                return None
-            cursor.execute(_insert_statement("postgresql", 1), row)
-            (pk,) = cursor.fetchone()
-            _command(db, b"COMMIT")  # the deferred foreign keys are checked here
-        except IntegrityError:  # the key is taken (a replay or a clash), or a foreign key broken: nothing was kept
-            _roll_back(db)
-            return None
-        except BaseException:
-            _roll_back(db)
-            raise
-    return Posted(_built(pk, row, None), False)
-
-
-def _command(db: Any, sql: bytes) -> None:
-    """A transaction command straight to libpq, its failure raised as Django raises any other database error."""
-    from psycopg import errors, pq
-
-    raw = db.connection
-    result = raw.pgconn.exec_(sql)
-    if result.status != pq.ExecStatus.COMMAND_OK:
-        with db.wrap_database_errors:
-            raise errors.error_from_result(result, encoding=raw.info.encoding)
-
-
-def _roll_back(db: Any) -> None:
-    """End the transaction this connection began by hand (after a failed COMMIT there is none left: a warning, no
-    error). If even that fails, close the connection: the server rolls back whatever it still holds, and Django opens
-    a new one on next use."""
-    try:
-        _command(db, b"ROLLBACK")
-    except Exception:  # the caller re-raises what went wrong first
-        db.close()
