@@ -235,12 +235,22 @@ def _observed(db: Any, sql: str, params: Sequence[Any], run: Callable[[], list[A
         return executor(sql, params, False, {"connection": db, "cursor": None})
     finally:
         duration = time.monotonic() - start
-        shown = db.ops.last_executed_query(None, sql, params)
+        shown = _shown(db, sql, params)
         db.queries_log.append({"sql": shown, "time": f"{duration:.3f}"})
         logger.debug(
             "(%.3f) %s; args=%s; alias=%s", duration, shown, params, db.alias,
             extra={"duration": duration, "sql": shown, "params": params, "alias": db.alias},
         )  # fmt: skip
+
+
+def _shown(db: Any, sql: str, params: Sequence[Any]) -> str:
+    """The statement with its values, as Django logs a statement it sent with server-side binding."""
+    from django.db import DataError
+
+    try:
+        return str(db.ops.compose_sql(sql, params))
+    except DataError:
+        return sql
 
 
 def _bind(wrapper: Callable[..., Any], executor: Callable[..., Any]) -> Callable[..., Any]:

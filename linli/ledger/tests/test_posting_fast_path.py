@@ -451,6 +451,148 @@ def test_a_broken_connection_during_the_award_is_closed_not_reused(monkeypatch: 
     )
 
 
+# --- two round trips on PostgreSQL (linli.ledger.pgwire, decision 0018) -----------------------------------------------
+
+
+def test_parameters_travel_in_the_text_form_the_server_reads() -> None:
+    from decimal import Decimal
+
+    from linli.ledger import pgwire
+
+    at = datetime(2026, 11, 23, 8, 5, 1, 123456, tzinfo=UTC)
+    assert [pgwire.text(v) for v in (None, 7, -3, True, False, "扫雪 'x'", TransferKind.AWARD.value, at)] == [
+        None, b"7", b"-3", b"t", b"f", "扫雪 'x'".encode(), b"award", b"2026-11-23T08:05:01.123456+00:00",
+    ]  # fmt: skip
+    for unknown in (datetime(2026, 11, 23, 8, 5), Decimal("1.5"), b"raw", 1.5):  # naive time, or no agreed form
+        with pytest.raises(TypeError):
+            pgwire.text(unknown)
+    st = pgwire.statement("UPDATE t SET a = %s WHERE b = %s AND c = %s")
+    assert st.numbered == b"UPDATE t SET a = $1 WHERE b = $2 AND c = $3"
+    assert st.name.startswith(b"linli_") and st == pgwire.statement(st.sql)  # one text, one name, in any process
+    assert pgwire.statement(st.sql + " ").name != st.name
+
+
+def _our_statements() -> dict[str, str]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT name, statement FROM pg_prepared_statements WHERE name LIKE 'linli%%'")
+        return dict(cursor.fetchall())
+
+
+@_postgresql_only("the pipeline and the prepared statements are PostgreSQL's")
+@pytest.mark.django_db(transaction=True)
+def test_the_lone_award_prepares_its_two_statements_once_and_logs_them() -> None:
+    from linli.common.testing import make_world
+    from linli.ledger import pgwire
+
+    w = make_world()
+    services.award(person=w.pA2, amount=2, actor=w.staff_a, idempotency_key="seed")
+    assert pgwire.usable(connection)
+    ours = _our_statements()
+    assert sorted(s.split()[0] for s in ours.values()) == ["INSERT", "UPDATE"], ours
+    with CaptureQueriesContext(connection) as captured:
+        posted = services.award(person=w.pA2, amount=3, actor=w.staff_a, idempotency_key="logged", memo="扫雪")
+    sql = [q["sql"] for q in captured.captured_queries]
+    assert len(sql) == 2 and sql[0].startswith("UPDATE ledger_account") and sql[1].startswith("INSERT INTO")
+    assert f"person_id = {w.pA2.pk}" in sql[0] and "'logged'" in sql[1] and "'扫雪'" in sql[1]  # with their values
+    assert _our_statements() == ours  # not prepared again
+    assert posted.transfer.credit_balance_after == 5 and Transfer.objects.get(pk=posted.transfer.pk).memo == "扫雪"
+    assert sealing.ledger_verify().ok
+
+
+@_postgresql_only("a prepared statement's result type is PostgreSQL's")
+@pytest.mark.django_db(transaction=True)
+def test_an_award_after_a_migration_changed_the_table_prepares_anew() -> None:
+    """A column's type changed under a prepared statement ("cached plan must not change result type"): that award
+    rolls back, prepares again and posts."""
+    from linli.common.testing import make_world
+
+    w = make_world()
+    services.award(person=w.pA2, amount=2, actor=w.staff_a, idempotency_key="seed")
+    services.award(person=w.pA2, amount=2, actor=w.staff_a, idempotency_key="prepared")
+    with connection.cursor() as cursor:
+        cursor.execute("ALTER TABLE ledger_account ALTER COLUMN balance TYPE integer")
+    try:
+        posted = services.award(person=w.pA2, amount=3, actor=w.staff_a, idempotency_key="after")
+        assert posted.transfer.credit_balance_after == 7 and not posted.replayed
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("ALTER TABLE ledger_account ALTER COLUMN balance TYPE bigint")
+    assert Account.objects.get(person=w.pA2).balance == 7 and Transfer.objects.count() == 3
+    assert sealing.ledger_verify().ok
+
+
+@_postgresql_only("the server connection is PostgreSQL's")
+@pytest.mark.django_db(transaction=True)
+def test_a_connection_lost_before_the_award_is_django_operational_error_and_the_next_connects_anew() -> None:
+    from django.db import OperationalError, connections
+
+    from linli.common.testing import make_world
+
+    w = make_world()
+    services.award(person=w.pA2, amount=2, actor=w.staff_a, idempotency_key="seed")
+    other = connections.create_connection("default")
+    try:
+        with other.cursor() as cursor:
+            cursor.execute("SELECT pg_terminate_backend(%s)", [connection.connection.info.backend_pid])
+    finally:
+        other.close()
+    with pytest.raises(OperationalError):
+        services.award(person=w.pA2, amount=3, actor=w.staff_a, idempotency_key="lost")
+    assert connection.connection is None  # closed: the next use connects afresh
+    assert services.award(person=w.pA2, amount=3, actor=w.staff_a, idempotency_key="lost").transfer.pk
+    assert Account.objects.get(person=w.pA2).balance == 5 and sealing.ledger_verify().ok
+
+
+@_postgresql_only("the wait for the server's answer is libpq's")
+@pytest.mark.django_db(transaction=True)
+def test_other_threads_run_while_an_award_waits_for_the_server() -> None:
+    """The award waits in select(), not in libpq's own wait (which holds the GIL): a web worker's other threads go on
+    while one award waits on a row another transaction holds."""
+    import threading
+    import time
+
+    from django.db import connections
+
+    from linli.common.testing import make_world
+
+    w = make_world()
+    services.award(person=w.pA2, amount=2, actor=w.staff_a, idempotency_key="seed")
+
+    def spins_during(seconds: float) -> int:
+        n, stop = 0, time.monotonic() + seconds
+        while time.monotonic() < stop:
+            n += 1
+        return n
+
+    def award() -> None:
+        try:
+            services.award(person=w.pA2, amount=3, actor=w.staff_a, idempotency_key="waited")
+        finally:
+            connections.close_all()
+
+    def counted(target: Any, then: Any = None) -> int:
+        thread = threading.Thread(target=target)
+        thread.start()
+        time.sleep(0.05)
+        n = spins_during(0.4)
+        if then is not None:
+            then()
+        thread.join(timeout=30)
+        return -1 if thread.is_alive() else n
+
+    baseline = counted(lambda: time.sleep(0.5))  # the other thread is idle
+    holder = connections.create_connection("default")
+    try:
+        holder.set_autocommit(False)
+        with holder.cursor() as cursor:
+            cursor.execute("SELECT balance FROM ledger_account WHERE person_id = %s FOR UPDATE", [w.pA2.pk])
+        during = counted(award, then=holder.commit)  # the other thread is in the award, waiting on the row till then
+    finally:
+        holder.close()
+    assert during > baseline * 0.3, (during, baseline)
+    assert Account.objects.get(person=w.pA2).balance == 5 and sealing.ledger_verify().ok
+
+
 # --- fresh_key: the caller vouches that the key is new ---------------------------------------------------------------
 
 
