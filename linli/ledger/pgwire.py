@@ -28,11 +28,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import psycopg
+from psycopg import OperationalError, errors, pq
+
 logger = logging.getLogger("django.db.backends")
 
 # what the server says when a prepared statement is gone, when its result type changed under it (a migration altered
 # the table), when one of that name is already there (SQLSTATE)
 _GONE, _STALE, _THERE = "26000", "0A000", "42P05"
+_COMMAND_OK, _TUPLES_OK = pq.ExecStatus.COMMAND_OK, pq.ExecStatus.TUPLES_OK
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +56,8 @@ def statement(sql: str) -> Statement:
     )
 
 
+_PIPELINES = psycopg.Pipeline.is_supported()  # libpq 14 or later
+
 # per psycopg connection: the names prepared on it (forgotten with the connection)
 _prepared: weakref.WeakKeyDictionary[Any, set[bytes]] = weakref.WeakKeyDictionary()
 
@@ -62,15 +68,8 @@ def usable(db: Any) -> bool:
     mode cannot keep them), a libpq with pipeline mode, and UTF-8 on the wire."""
     if db.vendor != "postgresql" or not db.get_autocommit() or db.in_atomic_block:
         return False
-    import psycopg
-
     raw = db.connection
-    return (
-        raw is not None
-        and raw.prepare_threshold is not None
-        and raw.info.encoding == "utf-8"
-        and psycopg.Pipeline.is_supported()
-    )
+    return raw is not None and raw.prepare_threshold is not None and raw.info.encoding == "utf-8" and _PIPELINES
 
 
 def text(value: Any) -> bytes | None:
@@ -128,10 +127,10 @@ def _both_rounds(
     (stored, committed) = _observed(
         db, second.sql, params, lambda: _round_trip(raw, [(second.name, values), (b"COMMIT", None)])
     )
-    if stored.status != _tuples_ok():
+    if stored.status != _TUPLES_OK:
         _roll_back(db, raw)
         _raise(db, raw, stored)
-    if committed.status != _command_ok():  # the deferred foreign keys are checked at COMMIT, which then ends it
+    if committed.status != _COMMAND_OK:  # the deferred foreign keys are checked at COMMIT, which then ends it
         _raise(db, raw, committed)
     return params, _row(stored)
 
@@ -148,10 +147,10 @@ def _first_round(
         (began, answer) = _observed(
             db, first.sql, params, lambda: _round_trip(raw, [(b"BEGIN", None), (first.name, values)])
         )
-        if began.status != _command_ok():
+        if began.status != _COMMAND_OK:
             _roll_back(db, raw)
             _raise(db, raw, began)
-        if answer.status == _tuples_ok():
+        if answer.status == _TUPLES_OK:
             return _row(answer) if answer.ntuples else None
         _roll_back(db, raw)
         if attempt == 1 and _sqlstate(answer) in {_GONE, _STALE}:
@@ -169,42 +168,38 @@ def _prepare(db: Any, raw: Any, statements: Sequence[Statement]) -> None:
     kept."""
     for st in statements:
         result = raw.pgconn.prepare(st.name, st.numbered, None)
-        if result.status != _command_ok() and _sqlstate(result) != _THERE:
+        if result.status != _COMMAND_OK and _sqlstate(result) != _THERE:
             _raise(db, raw, result)
 
 
 def _round_trip(raw: Any, commands: Sequence[tuple[bytes, list[bytes | None] | None]]) -> list[Any]:
     """Send each command — a prepared statement's name with its parameters, or a bare command with None — in one
-    pipeline and return their results in order (a command after a failed one answers PIPELINE_ABORTED)."""
+    pipeline and return their results in order (a command after a failed one answers PIPELINE_ABORTED). If reading
+    fails the pipeline is left open: the caller closes the connection."""
     pg = raw.pgconn
     pg.enter_pipeline_mode()
-    try:
-        for command, values in commands:
-            if values is None:
-                pg.send_query_params(command, None)
-            else:
-                pg.send_query_prepared(command, values)
-        return _sync_and_collect(raw)
-    finally:
-        pg.exit_pipeline_mode()
+    for command, values in commands:
+        if values is None:
+            pg.send_query_params(command, None)
+        else:
+            pg.send_query_prepared(command, values)
+    results = _sync_and_collect(pg)
+    pg.exit_pipeline_mode()
+    return results
 
 
-def _sync_and_collect(raw: Any) -> list[Any]:
-    """End the pipeline with a Sync and read every result up to it. The waits are select() calls, which let other
-    Python threads run (libpq's own blocking wait in PQgetResult would hold the GIL for the whole round trip)."""
-    from psycopg import OperationalError, pq
-
-    pg = raw.pgconn
+def _sync_and_collect(pg: Any) -> list[Any]:
+    """End the pipeline with a Sync and read every result up to it. The waits are poll() calls, which let other Python
+    threads run (libpq's own blocking wait in PQgetResult would hold the GIL for the whole round trip)."""
     fd = pg.socket
     pg.pipeline_sync()
-    while pg.flush():  # nonblocking connection: the rest of our messages when the socket takes them
-        readable, _w, _x = select.select([fd], [fd], [])
-        if readable:
+    while pg.flush():  # a nonblocking connection: the rest of our messages once the socket takes them
+        if _wait(fd, writing=True):
             pg.consume_input()
     results: list[Any] = []
     while True:
         while pg.is_busy():
-            select.select([fd], [], [])
+            _wait(fd)
             pg.consume_input()
         result = pg.get_result()
         if result is None:  # the end of one command's results
@@ -215,7 +210,18 @@ def _sync_and_collect(raw: Any) -> list[Any]:
             return results
         results.append(result)
         if result.status == pq.ExecStatus.FATAL_ERROR and pg.status != pq.ConnStatus.OK:
-            raise OperationalError(result.error_field(pq.DiagnosticField.MESSAGE_PRIMARY) or b"connection lost")
+            raise OperationalError(result.get_error_message() or "the connection to the server was lost")
+
+
+def _wait(fd: int, *, writing: bool = False) -> bool:
+    """Block until the socket can be read (or, writing, until it can be written or read); True when readable. poll()
+    where there is one: select() cannot take a descriptor above 1023, which a busy server process can have."""
+    if not hasattr(select, "poll"):  # pragma: no cover - Windows
+        readable, _w, _x = select.select([fd], [fd] if writing else [], [])
+        return bool(readable)
+    poller = select.poll()
+    poller.register(fd, select.POLLIN | (select.POLLOUT if writing else 0))
+    return any(events & (select.POLLIN | select.POLLHUP | select.POLLERR) for _fd, events in poller.poll())
 
 
 def _observed(db: Any, sql: str, params: Sequence[Any], run: Callable[[], list[Any]]) -> list[Any]:
@@ -278,22 +284,16 @@ _INTEGER_TYPES = {20, 21, 23}  # int8, int2, int4
 
 
 def _sqlstate(result: Any) -> str:
-    from psycopg import pq
-
     return (result.error_field(pq.DiagnosticField.SQLSTATE) or b"").decode()
 
 
 def _raise(db: Any, raw: Any, result: Any) -> None:
-    from psycopg import errors
-
     with db.wrap_database_errors:
         raise errors.error_from_result(result, encoding=raw.info.encoding)
 
 
 def _roll_back(db: Any, raw: Any) -> None:
     """End a transaction this module began (a no-op if a failed COMMIT already ended it)."""
-    from psycopg import pq
-
     if raw.pgconn.transaction_status == pq.TransactionStatus.IDLE:
         return
     result = raw.pgconn.exec_(b"ROLLBACK")
@@ -304,8 +304,6 @@ def _roll_back(db: Any, raw: Any) -> None:
 def _abandon(db: Any, raw: Any) -> None:
     """After any failure: leave the connection idle, or close it (the server rolls back what it still holds and
     Django opens a new one on next use)."""
-    from psycopg import pq
-
     pg = raw.pgconn
     try:
         if pg.pipeline_status != pq.PipelineStatus.OFF:
@@ -313,15 +311,3 @@ def _abandon(db: Any, raw: Any) -> None:
         _roll_back(db, raw)
     except Exception:  # the caller raises what went wrong first
         db.close()
-
-
-def _command_ok() -> Any:
-    from psycopg import pq
-
-    return pq.ExecStatus.COMMAND_OK
-
-
-def _tuples_ok() -> Any:
-    from psycopg import pq
-
-    return pq.ExecStatus.TUPLES_OK
