@@ -95,7 +95,11 @@ class Transfer(models.Model):
     # what caused it: ("claim", 12), ("redemption", 7), ("adjustment", 3) ...
     ref_type = models.CharField(max_length=40, blank=True)
     ref_id = models.BigIntegerField(null=True, blank=True)
-    reverses = models.OneToOneField("self", on_delete=models.PROTECT, null=True, blank=True, related_name="reversed_by")
+    # at most one reversal per transfer: a unique index over the few transfers that reverse one (below), not over every
+    # transfer's NULL, which every posting would have to write at the same end of the index
+    reverses = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="reversed_by", db_index=False
+    )
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
@@ -113,12 +117,16 @@ class Transfer(models.Model):
             models.CheckConstraint(condition=Q(amount__gt=0), name="transfer_amount_positive"),
             models.CheckConstraint(condition=~Q(debit=models.F("credit")), name="transfer_two_accounts"),
             models.UniqueConstraint(fields=["community", "idempotency_key"], name="transfer_idempotency_key_unique"),
+            models.UniqueConstraint(
+                fields=["reverses"], condition=Q(reverses__isnull=False), name="transfer_reversed_once"
+            ),
         ]
         indexes = [
             models.Index(fields=["debit", "-id"], name="transfer_debit_desc"),
             models.Index(fields=["credit", "-id"], name="transfer_credit_desc"),
             models.Index(fields=["community", "created_at"], name="transfer_community_time"),
-            models.Index(fields=["ref_type", "ref_id"], name="transfer_ref"),
+            # by cause ("claim", 12): only transfers that have one (a lookup by cause always names one)
+            models.Index(fields=["ref_type", "ref_id"], name="transfer_ref_set", condition=Q(ref_id__isnull=False)),
         ]
 
     def __str__(self) -> str:

@@ -129,3 +129,16 @@ def test_actor_objects_are_recorded_and_checked_like_users(world):
     assert posted.transfer.actor_id == world.staff_a.pk
     with pytest.raises(Forbidden):
         services.award(person=world.pA1, amount=4, actor=actor_for(world.resident_a1), idempotency_key="ac2")
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL only: its planner's choice is what we check")
+def test_lookups_by_cause_and_by_reversal_use_their_partial_indexes(world):
+    """The two indexes hold only transfers that have a cause or reverse one; a lookup naming one still uses them."""
+    t = services.award(
+        person=world.pA1, amount=5, actor=world.staff_a, idempotency_key="c", ref_type="claim", ref_id=3
+    ).transfer
+    services.transfer_reverse(transfer=t, actor=world.staff_a, idempotency_key="rev")
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+    assert "transfer_ref_set" in Transfer.objects.filter(ref_type="claim", ref_id=3).explain()
+    assert "transfer_reversed_once" in Transfer.objects.filter(reverses_id__in=[t.pk]).explain()
