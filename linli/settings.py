@@ -122,9 +122,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         DATABASES["default"]["TEST"]["NAME"] = os.environ["LINLI_TEST_SQLITE_FILE"]
 else:
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
-    # A statement run through a server-side binding cursor is prepared once a connection has run it this many times
-    # (only the ledger's single award uses one: decision 0017; Django's own cursors bind on the client and are never
-    # prepared). "off" behind a pooler in transaction mode that cannot carry prepared statements (PgBouncer < 1.21).
+    # psycopg's prepare_threshold. Django's cursors bind on the client, so psycopg prepares none of their statements;
+    # the ledger's single award prepares its own two unless this is "off" (decisions 0017, 0018). "off" behind a
+    # pooler in transaction mode that cannot carry prepared statements (PgBouncer < 1.21).
     _prepare = os.environ.get("LINLI_PG_PREPARE_THRESHOLD", "5").strip().lower()
     if _prepare != "off" and not _prepare.isdigit():
         raise ImproperlyConfigured("LINLI_PG_PREPARE_THRESHOLD: a whole number of uses, or off")

@@ -10,9 +10,9 @@ What Django does around a cursor's execute still happens: the connection's healt
 execute wrappers (each statement is one round trip: the wrapper's `execute` runs it), the query log when queries are
 logged, and errors raised as Django's (`IntegrityError` …) with nothing kept.
 
-The statements are prepared on a connection the first time it needs them. psycopg sends `DEALLOCATE ALL` after a
-rollback once it has prepared statements of its own, and a pooler may `DISCARD ALL`: an EXECUTE that finds its
-statement gone rolls back, prepares both again and runs once more.
+The statements are prepared on a connection the first time it needs them. An operator's `DEALLOCATE ALL`, a pooler's
+`DISCARD ALL` or a migration may remove or outdate them: an EXECUTE that finds its statement gone (or its result type
+changed) rolls back, prepares both again and runs once more.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NoReturn
 
 import psycopg
 from psycopg import OperationalError, errors, pq
@@ -287,7 +287,8 @@ def _sqlstate(result: Any) -> str:
     return (result.error_field(pq.DiagnosticField.SQLSTATE) or b"").decode()
 
 
-def _raise(db: Any, raw: Any, result: Any) -> None:
+def _raise(db: Any, raw: Any, result: Any) -> NoReturn:
+    """Raise the server's error as Django raises it (IntegrityError, OperationalError …)."""
     with db.wrap_database_errors:
         raise errors.error_from_result(result, encoding=raw.info.encoding)
 

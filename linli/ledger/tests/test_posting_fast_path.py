@@ -306,40 +306,48 @@ def _prepared_statements() -> list[str]:
 
 @_postgresql_only("SQLite prepares every statement anyway (Python's sqlite3 caches them per connection)")
 @pytest.mark.django_db(transaction=True)
-def test_a_connection_prepares_the_award_once_it_has_used_it_and_survives_deallocation() -> None:
-    """psycopg prepares the UPDATE and the INSERT once this connection has run them prepare_threshold times; after a
-    DEALLOCATE ALL or a rolled-back transaction (psycopg forgets its statements then) awards go on and prepare anew."""
+def test_the_award_prepares_its_statements_and_carries_on_after_deallocation_and_rollback() -> None:
+    """The award's UPDATE and INSERT are prepared on this connection at its first award, and only they: Django's own
+    statements bind on the client. After a DEALLOCATE ALL the next award prepares them anew; a rolled-back
+    transaction leaves them be."""
     from django.db import transaction
 
     from linli.common.testing import make_world
 
     w = make_world()
     connection.ensure_connection()
-    raw = connection.connection
-    assert raw.prepare_threshold == django_settings.DATABASES["default"]["OPTIONS"]["prepare_threshold"] == 5
+    assert (
+        connection.connection.prepare_threshold == django_settings.DATABASES["default"]["OPTIONS"]["prepare_threshold"]
+    )
     with connection.cursor() as cursor:
         cursor.execute("DEALLOCATE ALL")  # whatever earlier tests on this connection left
     balance = 0
-    for n in range(raw.prepare_threshold + 2):
+    for n in range(3):
         balance += 1
         assert services.award(
             person=w.pA2, amount=1, actor=w.staff_a, idempotency_key=f"p{n}"
         ).transfer.credit_balance_after == balance  # fmt: skip
     prepared = _prepared_statements()
+    assert len(prepared) == 2, prepared
     assert any(s.startswith("UPDATE ledger_account SET balance = balance + $1") for s in prepared), prepared
     assert any(s.startswith("INSERT INTO ledger_transfer") for s in prepared), prepared
 
     with connection.cursor() as cursor:
         cursor.execute("DEALLOCATE ALL")
     assert _prepared_statements() == []
-    with pytest.raises(IntegrityError), transaction.atomic():  # a rollback: psycopg deallocates what it prepared
-        Transfer.objects.create(community=w.A, debit_id=-1, credit_id=-2, amount=1, kind="award", idempotency_key="x")
-    for n in range(raw.prepare_threshold + 2):
+    for n in range(3):
         balance += 2
         assert services.award(
             person=w.pA2, amount=2, actor=w.staff_a, idempotency_key=f"q{n}"
         ).transfer.credit_balance_after == balance  # fmt: skip
-    assert len([s for s in _prepared_statements() if s.startswith(("UPDATE ledger_account", "INSERT"))]) == 2
+    assert _prepared_statements() == prepared
+    with pytest.raises(IntegrityError), transaction.atomic():  # a rollback
+        Transfer.objects.create(community=w.A, debit_id=-1, credit_id=-2, amount=1, kind="award", idempotency_key="x")
+    balance += 3
+    assert services.award(
+        person=w.pA2, amount=3, actor=w.staff_a, idempotency_key="r"
+    ).transfer.credit_balance_after == (balance)
+    assert _prepared_statements() == prepared
     assert Account.objects.get(person=w.pA2).balance == balance
     assert sealing.ledger_verify().ok
 
