@@ -6,6 +6,7 @@ Invariants, each enforced where it cannot be bypassed:
   UPDATE in services.
 - transfers are never updated or deleted: triggers (migration 0002) on SQLite and PostgreSQL.
 - one idempotency key per community; a transfer is reversed at most once: unique constraints.
+- a transfer's accounts are of its community: composite foreign keys (PostgreSQL), a trigger (SQLite); migration 0006.
 """
 
 from __future__ import annotations
@@ -52,6 +53,8 @@ class Account(models.Model):
             models.UniqueConstraint(
                 fields=["community", "system_code"], condition=~Q(system_code=""), name="one_system_account_each"
             ),
+            # what a transfer's composite foreign keys point at: the account, of that community (migration 0006)
+            models.UniqueConstraint(fields=["id", "community"], name="account_id_community"),
             models.CheckConstraint(
                 condition=(
                     Q(kind="person", person__isnull=False, merchant__isnull=True, team__isnull=True, system_code="")
@@ -86,9 +89,18 @@ class Transfer(models.Model):
 
     # No single-column indexes on these three: the composite indexes below start with each of them and serve the
     # same lookups, and every index is one more write per posting (docs/performance.md › ledger indexes).
-    community = models.ForeignKey(Community, on_delete=models.PROTECT, related_name="+", db_index=False)
-    debit = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="debits", db_index=False)
-    credit = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="credits", db_index=False)
+    # Their foreign keys are not Django's single-column ones (db_constraint=False) but migration 0006's: on PostgreSQL
+    # (debit_id, community_id) and (credit_id, community_id) → ledger_account (id, community_id); on SQLite the
+    # table's own single keys plus a trigger. Either way an account of another community is refused.
+    community = models.ForeignKey(
+        Community, on_delete=models.PROTECT, related_name="+", db_index=False, db_constraint=False
+    )
+    debit = models.ForeignKey(
+        Account, on_delete=models.PROTECT, related_name="debits", db_index=False, db_constraint=False
+    )
+    credit = models.ForeignKey(
+        Account, on_delete=models.PROTECT, related_name="credits", db_index=False, db_constraint=False
+    )
     amount = models.BigIntegerField()
     kind = models.CharField(max_length=12, choices=TransferKind.choices)
     memo = models.CharField(max_length=200, blank=True)

@@ -84,9 +84,19 @@ def test_database_refuses_tampering(world):
 def _raw_insert(world, **overrides):
     iss = services.system_account(world.A, SystemAccount.ISSUANCE)
     acc = services.account_for_person(world.pA1)
-    row = {"community_id": world.A.id, "debit_id": iss.id, "credit_id": acc.id, "amount": 5, "kind": "award",
-           "memo": "", "ref_type": "", "idempotency_key": "raw", "request_hash": "0" * 64,
-           "created_at": "2026-11-01 00:00:00", "row_hash": "0" * 64}
+    row = {
+        "community_id": world.A.id,
+        "debit_id": iss.id,
+        "credit_id": acc.id,
+        "amount": 5,
+        "kind": "award",
+        "memo": "",
+        "ref_type": "",
+        "idempotency_key": "raw",
+        "request_hash": "0" * 64,
+        "created_at": "2026-11-01 00:00:00",
+        "row_hash": "0" * 64,
+    }
     row.update(overrides)
     cols = ", ".join(row)
     marks = ", ".join(["%s"] * len(row))
@@ -104,6 +114,32 @@ def test_raw_inserts_breaking_checks_are_refused(world, overrides):
         overrides = {"credit_id": services.system_account(world.A, SystemAccount.ISSUANCE).id}  # debit == credit
     with pytest.raises(IntegrityError), transaction.atomic():
         _raw_insert(world, **overrides)
+    assert not Transfer.objects.exists()
+
+
+def _raw_insert_checked_now(world, **overrides):
+    """A raw insert with the deferred foreign keys checked at once (on PostgreSQL they wait for COMMIT otherwise)."""
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as c:
+                c.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        _raw_insert(world, **overrides)
+
+
+def test_raw_insert_with_an_account_of_another_community_is_refused(world):
+    other = services.account_for_person(world.pB1)  # community B; the transfer says A
+    issuance_b = services.system_account(world.B, SystemAccount.ISSUANCE)
+    for overrides in ({"credit_id": other.id}, {"debit_id": issuance_b.id}, {"community_id": world.B.id}):
+        with pytest.raises(IntegrityError):
+            _raw_insert_checked_now(world, **overrides)
+    # the same rows with matching communities go in: what is refused is the mismatch, nothing else
+    _raw_insert_checked_now(world, community_id=world.B.id, debit_id=issuance_b.id, credit_id=other.id)
+    assert list(Transfer.objects.values_list("community_id", flat=True)) == [world.B.id]
+
+
+def test_raw_insert_with_an_account_that_does_not_exist_is_refused(world):
+    with pytest.raises(IntegrityError):
+        _raw_insert_checked_now(world, credit_id=10**9)
     assert not Transfer.objects.exists()
 
 

@@ -35,3 +35,38 @@ def test_transfers_still_refuse_update_and_delete() -> None:
     for sql in ("UPDATE ledger_transfer SET amount = 500 WHERE id = %s", "DELETE FROM ledger_transfer WHERE id = %s"):
         with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
             cursor.execute(sql, [posted.transfer.pk])
+
+
+def _foreign_keys() -> list[tuple[list[str], str, str]]:
+    """(columns, referenced table, referenced column) of every foreign key on ledger_transfer."""
+    with connection.cursor() as cursor:
+        found = connection.introspection.get_constraints(cursor, "ledger_transfer")
+    return sorted((list(i["columns"]), *i["foreign_key"]) for i in found.values() if i.get("foreign_key"))
+
+
+def test_a_transfers_accounts_are_held_to_its_community_by_the_database() -> None:
+    keys = _foreign_keys()
+    if connection.vendor == "postgresql":
+        # two composite keys instead of three single ones: one check fewer per posting, and the community is checked
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
+                "WHERE conrelid = 'ledger_transfer'::regclass AND contype = 'f' ORDER BY conname"
+            )
+            definitions = dict(cursor.fetchall())
+        assert definitions["transfer_debit_in_community"].startswith(
+            "FOREIGN KEY (debit_id, community_id) REFERENCES ledger_account(id, community_id)"
+        )
+        assert definitions["transfer_credit_in_community"].startswith(
+            "FOREIGN KEY (credit_id, community_id) REFERENCES ledger_account(id, community_id)"
+        )
+        single = [columns for columns, _table, _column in keys if len(columns) == 1]
+        assert sorted(single) == [["actor_id"], ["reverses_id"]]
+    else:
+        # SQLite keeps the table's single keys (a rebuild would drop the triggers) and adds a trigger for the community
+        assert [["community_id"], "org_community", "id"] in [[c, t, col] for c, t, col in keys]
+        assert [["debit_id"], "ledger_account", "id"] in [[c, t, col] for c, t, col in keys]
+        assert [["credit_id"], "ledger_account", "id"] in [[c, t, col] for c, t, col in keys]
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'ledger_transfer'")
+            assert "ledger_transfer_same_community" in {name for (name,) in cursor.fetchall()}
