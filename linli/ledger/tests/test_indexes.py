@@ -41,7 +41,12 @@ def _foreign_keys() -> list[tuple[list[str], str, str]]:
     """(columns, referenced table, referenced column) of every foreign key on ledger_transfer."""
     with connection.cursor() as cursor:
         found = connection.introspection.get_constraints(cursor, "ledger_transfer")
-    return sorted((list(i["columns"]), *i["foreign_key"]) for i in found.values() if i.get("foreign_key"))
+    keys = []
+    for info in found.values():
+        if info.get("foreign_key"):
+            table, column = info["foreign_key"]
+            keys.append((list(info["columns"]), str(table), str(column)))
+    return sorted(keys)
 
 
 def test_a_transfers_accounts_are_held_to_its_community_by_the_database() -> None:
