@@ -43,8 +43,9 @@ def _foreign_keys() -> list[tuple[list[str], str, str]]:
         found = connection.introspection.get_constraints(cursor, "ledger_transfer")
     keys = []
     for info in found.values():
-        if info.get("foreign_key"):
-            table, column = info["foreign_key"]
+        target = info.get("foreign_key")
+        if target:
+            table, column = target
             keys.append((list(info["columns"]), str(table), str(column)))
     return sorted(keys)
 
