@@ -30,7 +30,10 @@ def summary(name: str, data: dict[str, Any]) -> list[str]:
         for k, v in data["results"].items():
             lines.append(f"{k}: {v['tps']} awards/s, reference {v['reference_tps']}/s, ratio {v['ratio']}")
     elif name == "ledger_batch":
-        lines.append(f"batch of 300: {data['postings_per_second']} postings/s (target {data['target']})")
+        lines.append(
+            f"batch of 300: {data['postings_per_second']} postings/s (target {data['target']}), "
+            f"reference {data['reference']['postings_per_second']}/s, ratio {data['ratio_to_reference']}"
+        )
     elif name == "ledger_reads":
         lines.append(f"large/small: {data['ratio_large_to_small']} (target <= {data['target']})")
     elif name == "ledger_verify":
