@@ -281,6 +281,11 @@ GUARD_TRIGGERS = {
     "sqlite": ("ledger_transfer_no_update", "ledger_transfer_no_delete"),
     "postgresql": ("ledger_transfer_no_change", "ledger_transfer_no_truncate"),
 }
+# what refuses a transfer whose accounts are of another community (migration 0006): a trigger, or two foreign keys
+COMMUNITY_GUARD = {
+    "sqlite": ("ledger_transfer_same_community",),
+    "postgresql": ("transfer_debit_in_community", "transfer_credit_in_community"),
+}
 
 
 @dataclass(frozen=True)
@@ -347,6 +352,12 @@ def _guard_problems(report: VerifyReport) -> None:
         else:
             cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'ledger_transfer'")
         present = {r[0] for r in cursor.fetchall()}
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "SELECT conname FROM pg_constraint WHERE conrelid = 'ledger_transfer'::regclass AND contype = 'f' "
+                "AND convalidated"
+            )
+            present |= {r[0] for r in cursor.fetchall()}
     for reason, since in rows:
         report.guard_lifted = True
         report.add(
@@ -361,6 +372,15 @@ def _guard_problems(report: VerifyReport) -> None:
         report.guard_lifted = True
         report.add(
             Problem("guard", _("The append-only trigger is missing: %(names)s.") % {"names": ", ".join(missing)})
+        )
+    missing = [t for t in COMMUNITY_GUARD.get(connection.vendor, ()) if t not in present]
+    if missing:
+        report.add(
+            Problem(
+                "guard",
+                _("The database no longer refuses a transfer between two communities (%(names)s missing).")
+                % {"names": ", ".join(missing)},
+            )
         )
 
 

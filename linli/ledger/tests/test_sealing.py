@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.management import call_command
-from django.db import connection
+from django.db import connection, transaction
 from django.urls import reverse
 from django.utils import translation
 
@@ -230,6 +230,27 @@ def test_verify_passes_on_an_honest_ledger(world: SimpleNamespace) -> None:
     code, out, _err = _cmd("verify", "--community", "fuxi")
     assert code == 0 and "1 communities, 0 transfers" in out
     assert _cmd("verify", "--community", "nowhere")[0] == 2
+
+
+def test_verify_reports_when_the_database_no_longer_holds_transfers_to_their_community(world: SimpleNamespace) -> None:
+    _history(world)
+    assert sealing.ledger_verify().ok
+    with transaction.atomic():
+        with connection.cursor() as c:
+            if connection.vendor == "postgresql":
+                c.execute("SET CONSTRAINTS ALL IMMEDIATE")  # the history's deferred checks first: no ALTER before
+                c.execute("ALTER TABLE ledger_transfer DROP CONSTRAINT transfer_credit_in_community")
+            else:
+                c.execute("DROP TRIGGER ledger_transfer_same_community")
+        report = sealing.ledger_verify()
+        code, out, _err = _cmd("verify")
+        transaction.set_rollback(True)  # the DDL goes with it, on both databases
+    missing = "transfer_credit_in_community" if connection.vendor == "postgresql" else "ledger_transfer_same_community"
+    assert not report.ok and code == 1
+    assert [p.code for p in report.problems] == ["guard"] and missing in report.problems[0].message
+    assert not report.guard_lifted  # the append-only guard itself is intact
+    assert missing in out
+    assert sealing.ledger_verify().ok
 
 
 @pytest.mark.parametrize("how", ["drop_trigger", "maintenance_row"])
