@@ -580,7 +580,7 @@ def list_meetings(request: HttpRequest, filters: Query[MeetingFilterIn]) -> dict
     response=responses({200: MeetingDetailOut, 201: MeetingDetailOut}),
     summary=(
         "Plan the next session of a series (201); with an Idempotency-Key, a retry answers 200 with the meeting "
-        "first planned"
+        "first planned, and the same key with another meeting 409 idempotency_key_reused"
     ),
 )
 def create_meeting(request: HttpRequest, payload: MeetingIn, idempotency_key: IdempotencyKey = None) -> Status[Any]:

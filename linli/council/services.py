@@ -20,7 +20,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from linli.common.errors import Forbidden, Invalid
+from linli.common.errors import Conflict, Forbidden, Invalid
 from linli.common.models import audit
 from linli.common.text import clean_text
 from linli.council import domain
@@ -177,13 +177,21 @@ class Planned:
 def meeting_plan(*, actor: Actor, series: MeetingSeries, data: MeetingData, idempotency_key: str = "") -> Planned:
     """Plan the next session of a series; it takes the series' next number (a retried request gets the first)."""
     key = clean_text(idempotency_key, field_name="idempotency_key", max_length=120)
+    fields = _place(series.community_id, data)
+    asked = (series.pk, fields["title"], fields["starts_at"], fields["place"], fields["host"])
 
     def replay() -> Meeting | None:
-        return Meeting.objects.filter(community_id=series.community_id, request_key=key).first() if key else None
+        done = Meeting.objects.filter(community_id=series.community_id, request_key=key).first() if key else None
+        # the same key with another meeting is a client's mistake, not a retry: answering with the first meeting
+        # would hide it (compared with the meeting as it is now, like a work order's retry)
+        if done is not None and (done.series_id, done.title, done.starts_at, done.place, done.host) != asked:
+            raise Conflict(
+                _("This request key was already used for a different request."), code="idempotency_key_reused"
+            )
+        return done
 
     if (done := replay()) is not None:
         return Planned(done, replayed=True)
-    fields = _place(series.community_id, data)
     _may_run(actor, series.community, fields["grid"])
     if not series.is_active:
         raise Invalid(_("This series is no longer active."), code="series_inactive", field="series")

@@ -82,6 +82,11 @@ def test_meeting_resolution_done_and_rated_over_the_api(world: SimpleNamespace) 
     first = ok(call(staff, "POST", "/council/meetings", plan, key="plan-270"), 201)
     again = ok(call(staff, "POST", "/council/meetings", plan, key="plan-270"), 200)
     assert first["id"] == again["id"] and first["number"] == 270
+    refused(
+        call(staff, "POST", "/council/meetings", plan | {"title": "另一次"}, key="plan-270"),
+        409,
+        "idempotency_key_reused",
+    )
     assert first["grid_id"] == w.A1.pk  # the compound's grid runs it
     assert Meeting.objects.count() == 1
     second = ok(call(staff, "POST", "/council/meetings", plan | {"title": "另一次"}), 201)  # no key: a new session

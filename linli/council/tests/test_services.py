@@ -66,11 +66,33 @@ def meeting_data(**kw: Any) -> services.MeetingData:
 def test_numbers_continue_the_paper_register_and_a_retry_plans_once(w: SimpleNamespace) -> None:
     c = make_council(w)
     staff = act(w.staff_a)
-    m1 = services.meeting_create(actor=staff, series=c.series, data=meeting_data(), idempotency_key="k1")
-    again = services.meeting_create(actor=staff, series=c.series, data=meeting_data(), idempotency_key="k1")
+    data = meeting_data()
+    m1 = services.meeting_create(actor=staff, series=c.series, data=data, idempotency_key="k1")
+    again = services.meeting_plan(actor=staff, series=c.series, data=data, idempotency_key="k1")
     m2 = services.meeting_create(actor=staff, series=c.series, data=meeting_data(), idempotency_key="k2")
     assert (c.meeting.number, m1.number, m2.number) == (269, 270, 271)
-    assert again.pk == m1.pk and Meeting.objects.filter(series=c.series).count() == 3
+    assert again.replayed and again.meeting.pk == m1.pk and Meeting.objects.filter(series=c.series).count() == 3
+
+
+@pytest.mark.parametrize(
+    "change",
+    [{"title": "加装电梯"}, {"starts_at": "later"}, {"place": "小区广场"}, {"host": "另一位主持人"}],
+)
+def test_a_key_used_for_another_meeting_is_refused(w: SimpleNamespace, change: dict[str, Any]) -> None:
+    c = make_council(w)
+    staff = act(w.staff_a)
+    data = meeting_data()
+    first = services.meeting_create(actor=staff, series=c.series, data=data, idempotency_key="k1")
+    if change.get("starts_at") == "later":
+        change = {"starts_at": data.starts_at + timedelta(hours=1)}
+    other = services.MeetingData(**(vars(data) | change))
+    with pytest.raises(DomainError) as refused:
+        services.meeting_create(actor=staff, series=c.series, data=other, idempotency_key="k1")
+    assert refused.value.code == "idempotency_key_reused" and refused.value.status == 409
+    assert list(Meeting.objects.filter(series=c.series).order_by("pk").values_list("pk", "title")) == [
+        (c.meeting.pk, c.meeting.title),
+        (first.pk, "停车难"),
+    ]
 
 
 def test_grid_workers_run_meetings_in_their_grid_only(w: SimpleNamespace) -> None:
