@@ -41,7 +41,7 @@ from linli.ledger.pdf import FONT
 from linli.org.access import Actor, require
 from linli.org.domain import mask_name, mask_phone
 from linli.org.models import Community, Person
-from linli.points.models import Certificate, CertificateCounter, Claim, ClaimStatus
+from linli.points.models import Certificate, CertificateCounter, Claim
 
 MAX_YEARS = 10  # a certificate covers at most ten years of service
 EARLIEST = date(2000, 1, 1)
@@ -132,7 +132,8 @@ class ServiceRecord:
 
 def _entries(person: Person, since: date | None, until: date | None) -> list[ServiceEntry]:
     qs = (
-        Claim.objects.filter(person=person, status=ClaimStatus.APPROVED, minutes__gt=0)
+        Claim.objects.standing()
+        .filter(person=person, minutes__gt=0)
         .select_related("rule_version", "activity__team", "community")
         .order_by("occurred_on", "id")
     )

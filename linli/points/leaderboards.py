@@ -30,7 +30,7 @@ from linli.common.errors import Invalid, NotFound
 from linli.org.access import Actor, grid_with_descendants, scoped
 from linli.org.domain import mask_name
 from linli.org.models import Community, Grid, HouseholdMember, Person
-from linli.points.models import Claim, ClaimStatus
+from linli.points.models import Claim
 
 TOP = 20
 PERIODS: dict[str, Any] = {"month": _("This month"), "year": _("This year"), "all": _("All time")}
@@ -82,7 +82,7 @@ def grid_of(community: Community, pk: Any) -> Grid | None:
 
 
 def _approved(community: Community, grid: Grid | None, since: datetime | None) -> QuerySet[Claim]:
-    qs = Claim.objects.filter(community=community, status=ClaimStatus.APPROVED, person__is_active=True)
+    qs = Claim.objects.standing().filter(community=community, person__is_active=True)
     if since is not None:
         qs = qs.filter(decided_at__gte=since)
     if grid is not None:

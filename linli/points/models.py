@@ -11,11 +11,12 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from linli.common.models import TimeStamped
+from linli.ledger.models import Transfer
 from linli.org.models import Community, Grid, Merchant, Person, Team
 
 
@@ -161,6 +162,22 @@ class Photo(models.Model):
         return f"photo {self.pk}"
 
 
+class ClaimQuerySet(models.QuerySet["Claim"]):
+    def with_reversal(self) -> ClaimQuerySet:
+        """Each claim's `points_reversed`: staff reversed the transfer that posted it in the ledger (a mistake undone
+        there). The claim keeps "approved" — that is what happened — but its points no longer stand."""
+        return self.annotate(points_reversed=_reversed())
+
+    def standing(self) -> ClaimQuerySet:
+        """Approved claims whose points stand: what caps, leaderboards and volunteer records count."""
+        return self.filter(status=ClaimStatus.APPROVED).exclude(_reversed())
+
+
+def _reversed() -> Exists:
+    # the partial unique index on reverses_id makes this one index probe per claim
+    return Exists(Transfer.objects.filter(reverses_id=OuterRef("transfer_id")))
+
+
 class Claim(TimeStamped):
     community = models.ForeignKey(Community, on_delete=models.PROTECT, related_name="+")
     person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="claims", verbose_name=_("person"))
@@ -196,6 +213,8 @@ class Claim(TimeStamped):
     ref_type = models.CharField(max_length=40, blank=True)
     ref_id = models.BigIntegerField(null=True, blank=True)
     idempotency_key = models.CharField(max_length=120)
+
+    objects = ClaimQuerySet.as_manager()
 
     class Meta:
         ordering = ["-id"]

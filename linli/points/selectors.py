@@ -49,7 +49,9 @@ def rule_for(community: Community, pk: Any) -> Rule:
 
 
 def _claims() -> QuerySet[Claim]:
-    return Claim.objects.select_related("person", "rule_version", "rule__area", "recorded_by", "verified_by")
+    return Claim.objects.with_reversal().select_related(
+        "person", "rule_version", "rule__area", "recorded_by", "verified_by"
+    )
 
 
 def people_for(actor: Actor, action: str, community: Community) -> QuerySet[Person]:

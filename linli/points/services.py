@@ -322,10 +322,9 @@ def _clean_input(version: RuleVersion, data: ClaimInput, today: date) -> tuple[D
 
 
 def _awarded(person_id: int, rule_id: int, first: date, last: date, exclude: int | None = None) -> int:
-    qs = Claim.objects.filter(
+    qs = Claim.objects.standing().filter(
         person_id=person_id,
         rule_id=rule_id,
-        status=ClaimStatus.APPROVED,
         occurred_on__gte=first,
         occurred_on__lte=last,
     )

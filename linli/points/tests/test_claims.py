@@ -16,9 +16,10 @@ from PIL import Image
 
 from linli.common.errors import DomainError, Forbidden, NotFound
 from linli.ledger import selectors as ledger_reads
+from linli.ledger import services as ledger
 from linli.ledger.models import Transfer
 from linli.org.access import actor_for
-from linli.points import selectors, services
+from linli.points import certificates, leaderboards, selectors, services
 from linli.points.errors import CapExceeded, NoPoints, NotARecorder, OwnClaim, RuleNotInForce, SameChecker
 from linli.points.models import Claim, ClaimStatus, Source
 from linli.points.services import ClaimInput, RuleData
@@ -256,6 +257,39 @@ def test_caps_are_enforced_at_approval(w: SimpleNamespace) -> None:
     assert balance(w.pA1) == 9
     with pytest.raises(CapExceeded):  # and now refused at submission too
         check_in(w, minutes=60, key="c")
+
+
+def test_a_claim_whose_points_were_reversed_no_longer_counts(w: SimpleNamespace, client: Any) -> None:
+    """Staff reverse a claim's transfer in the ledger (points posted by mistake): the claim stays approved in its
+    history, but it no longer fills the daily cap, the leaderboard or the volunteer record, and its page says so."""
+    staff, steward = actor_for(w.staff_a), actor_for(w.steward_a1)
+    first = check_in(w, minutes=180, key="a")  # 9 = the daily cap
+    services.claim_verify(actor=steward, claim=first)
+    first = services.claim_approve(actor=staff, claim=first)
+    assert list(Claim.objects.standing()) == [first]
+    assert leaderboards.leaderboard(community=w.A).rows[0].points == 9
+    assert len(certificates.service_record(staff, w.pA1).entries) == 1
+    ledger.transfer_reverse(
+        transfer=Transfer.objects.get(ref_type="claim", ref_id=first.pk),
+        actor=w.staff_a,
+        idempotency_key="undo",
+        memo="误录",
+    )
+    assert balance(w.pA1) == 0
+    assert list(Claim.objects.standing()) == []
+    assert Claim.objects.get(pk=first.pk).status == ClaimStatus.APPROVED  # what happened stays as it happened
+    assert leaderboards.leaderboard(community=w.A).rows == []
+    assert certificates.service_record(staff, w.pA1).entries == []
+    second = check_in(w, minutes=180, key="b")  # the cap is free again
+    services.claim_verify(actor=steward, claim=second)
+    services.claim_approve(actor=staff, claim=second)
+    assert balance(w.pA1) == 9
+    client.force_login(w.resident_a1)
+    page = client.get(f"/points/claims/{first.pk}/").content.decode()
+    assert 'data-testid="points-reversed"' in page
+    assert 'data-testid="points-reversed"' not in client.get(f"/points/claims/{second.pk}/").content.decode()
+    mine = client.get("/points/claims/mine/").content.decode()
+    assert mine.count('data-testid="points-reversed"') == 1
 
 
 def test_rule_versions_keep_past_claims(w: SimpleNamespace) -> None:
