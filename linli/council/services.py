@@ -20,7 +20,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from linli.common.errors import Conflict, Forbidden, Invalid
+from linli.common.errors import Forbidden, Invalid
 from linli.common.models import audit
 from linli.common.text import clean_text
 from linli.council import domain
@@ -64,6 +64,7 @@ from linli.council.models import (
     SeriesKind,
     VoteStatus,
 )
+from linli.ledger.errors import IdempotencyKeyReused
 from linli.orders.models import Severity, WorkOrder
 from linli.org.access import Actor, can, require
 from linli.org.models import Building, Community, Compound, Grid, Household, HouseholdMember, PartnerUnit, Person
@@ -185,9 +186,7 @@ def meeting_plan(*, actor: Actor, series: MeetingSeries, data: MeetingData, idem
         # the same key with another meeting is a client's mistake, not a retry: answering with the first meeting
         # would hide it (compared with the meeting as it is now, like a work order's retry)
         if done is not None and (done.series_id, done.title, done.starts_at, done.place, done.host) != asked:
-            raise Conflict(
-                _("This request key was already used for a different request."), code="idempotency_key_reused"
-            )
+            raise IdempotencyKeyReused()
         return done
 
     if (done := replay()) is not None:
